@@ -1,0 +1,138 @@
+"""GraspEnv: the Adroit hand grasps one object per episode, Brax ``Env`` contract.
+
+``reset(rng)`` draws an object from the configured subset and a yaw in ``yaw_range_deg``;
+``step(state, action)`` maps ``action`` in [-1, 1] to each actuator's ctrlrange and advances
+``substeps`` physics steps. Both are pure, jittable and vmappable on either backend. Episode
+bookkeeping and auto-reset live in ``wrappers.py``.
+
+The reward is a placeholder until the DexVIP terms land: R_succ, +1 while the hand touches the
+object and the object does not touch the table. A non-finite physics state ends the episode
+with zero reward and counts in ``metrics["nonfinite"]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from brax.envs.base import Env, State
+
+from dexvip_jax.envs import features as feat
+from dexvip_jax.envs import objects as zoo
+from dexvip_jax.envs import physics, scene
+from dexvip_jax.errors import ConfigError
+
+OBJ_QPOS = slice(len(scene.JOINTS), len(scene.JOINTS) + 7)  # the object's free joint: pos, quat
+
+
+@dataclasses.dataclass(frozen=True)
+class GraspConfig:
+    objects: tuple[str, ...] = zoo.NAMES
+    backend: str = "mjx"
+    substeps: int = 5  # physics steps of scene.TIMESTEP per control step (0.01 s)
+    episode_length: int = 200
+    object_mass: float | None = 1.0  # kg, as in the paper; None: each object's real mass
+    yaw_range_deg: tuple[float, float] = (0.0, 180.0)
+    touch_threshold: float = 0.01  # N; a touch sensor above it is active (backends differ in magnitude)
+    nthread: int = 0  # MuJoCo C threads; 0: all cores
+
+    @classmethod
+    def make(cls, **overrides) -> "GraspConfig":
+        """A validated config; unknown keys and bad values raise a one-line ConfigError."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise ConfigError(f"unknown env option(s) {', '.join(unknown)}; valid: {', '.join(sorted(names))}")
+        if "objects" in overrides:
+            overrides["objects"] = zoo.resolve(overrides["objects"])
+        cfg = cls(**overrides)
+        if cfg.backend not in physics.BACKENDS:
+            raise ConfigError(f"unknown backend {cfg.backend!r}; use 'mjx' (GPU) or 'mujoco' (CPU)")
+        if cfg.substeps < 1 or cfg.episode_length < 1:
+            raise ConfigError("substeps and episode_length must be positive integers")
+        if cfg.object_mass is not None and not cfg.object_mass > 0:
+            raise ConfigError(f"object_mass must be > 0 kg (or None for real masses), got {cfg.object_mass}")
+        return cfg
+
+
+def default_backend() -> str:
+    """MJX where an accelerator is visible, MuJoCo C on CPU-only machines."""
+    return "mjx" if jax.default_backend() != "cpu" else "mujoco"
+
+
+class GraspEnv(Env):
+    def __init__(self, config: GraspConfig | None = None):
+        self.config = config = config or GraspConfig.make()
+        models = [scene.compile_object(n, config.object_mass) for n in config.objects]
+        self.mj_model = models[0]
+        self.layout = scene.sensor_layout(models[0])
+        nthread = config.nthread or os.cpu_count() or 1
+        self.physics = (physics.MujocoPhysics(models, config.substeps, nthread) if config.backend == "mujoco"
+                        else physics.MjxPhysics(models, config.substeps))
+        obj_body = self.mj_model.body("object").id
+        self._aff = jnp.asarray(np.stack([zoo.affordance_points(zoo.get(n)) for n in config.objects]), jnp.float32)
+        self._com = jnp.asarray(np.stack([m.body_ipos[obj_body] for m in models]), jnp.float32)
+        lo, hi = self.mj_model.actuator_ctrlrange.T
+        self._ctrl_mid = jnp.asarray((lo + hi) / 2, jnp.float32)
+        self._ctrl_half = jnp.asarray((hi - lo) / 2, jnp.float32)
+        self._qpos0 = jnp.zeros(self.mj_model.nq, jnp.float32)
+
+    # -- Brax Env contract ------------------------------------------------------------------
+
+    @property
+    def observation_size(self):
+        return {"motor": (feat.NUM_JOINTS * 2 + len(scene.OBS_HAND_POINTS) * zoo.NUM_AFFORDANCE_POINTS * 3
+                          + len(scene.TOUCH_SITES),)}
+
+    @property
+    def action_size(self) -> int:
+        return self.mj_model.nu
+
+    @property
+    def backend(self) -> str:
+        return self.config.backend
+
+    def reset(self, rng: jax.Array) -> State:
+        k_obj, k_yaw = jax.random.split(rng)
+        obj = jax.random.randint(k_obj, (), 0, len(self.config.objects))
+        lo, hi = np.deg2rad(self.config.yaw_range_deg)
+        yaw = jax.random.uniform(k_yaw, (), minval=lo, maxval=hi)
+        quat = jnp.array([jnp.cos(yaw / 2), 0.0, 0.0, jnp.sin(yaw / 2)])
+        qpos = self._qpos0.at[OBJ_QPOS].set(jnp.concatenate([jnp.zeros(3), quat]))
+        data = self.physics.init(obj, qpos)
+        f = self.features(obj, data)
+        zero = jnp.zeros(())
+        metrics = {k: zero for k in ("reward/succ", "hand_obj_contact", "obj_table_contact", "touch_frac",
+                                     "obj_height", "nonfinite")}
+        return State(pipeline_state=data, obs=self._obs(f), reward=zero, done=zero, metrics=metrics,
+                     info={"obj": obj, "yaw": yaw})
+
+    def step(self, state: State, action: jax.Array) -> State:
+        obj = state.info["obj"]
+        ctrl = self._ctrl_mid + jnp.clip(action, -1.0, 1.0) * self._ctrl_half
+        data = self.physics.step(obj, state.pipeline_state, ctrl)
+        f = self.features(obj, data)
+        succ = (f.hand_obj_contact & ~f.obj_table_contact).astype(jnp.float32)
+        reward = jnp.where(f.nonfinite, 0.0, succ)
+        metrics = {
+            "reward/succ": succ,
+            "hand_obj_contact": f.hand_obj_contact.astype(jnp.float32),
+            "obj_table_contact": f.obj_table_contact.astype(jnp.float32),
+            "touch_frac": f.touch.mean(),
+            "obj_height": f.obj_com[2],
+            "nonfinite": f.nonfinite.astype(jnp.float32),
+        }
+        done = f.nonfinite.astype(jnp.float32)
+        return state.replace(pipeline_state=data, obs=self._obs(f), reward=reward, done=done, metrics=metrics)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def features(self, obj: jax.Array, data) -> feat.Features:
+        return feat.features(data.qpos, data.qvel, data.sensordata, self._aff[obj], self._com[obj],
+                             self.layout, self.config.touch_threshold)
+
+    def _obs(self, f: feat.Features) -> dict[str, jax.Array]:
+        return {"motor": feat.motor_obs(f)}

@@ -1,0 +1,135 @@
+"""Two physics backends with one semantics: MJX in the jitted graph, MuJoCo C through a callback.
+
+Both expose ``init(obj, qpos) -> data`` and ``step(obj, data, ctrl) -> data`` for ONE env (vmap
+batches them) where ``obj`` indexes the configured object subset. ``data`` has ``qpos``, ``qvel``,
+``time`` and ``sensordata``: an ``mjx.Data`` for MJX, a small ``PhysState`` for MuJoCo C. The env
+reads only those fields, so a feature function serves both.
+
+* ``MjxPhysics`` keeps one ``mjx.Model`` and, per env, gathers the fields that differ between
+  objects (``scene.object_tables``) by object index: every object runs in one compiled step.
+* ``MujocoPhysics`` keeps one compiled ``MjModel`` per object and steps the whole batch with
+  ``mujoco.rollout`` on a persistent thread pool, called through ``jax.pure_callback`` with
+  ``vmap_method="broadcast_all"`` so a vmapped per-env ``step`` makes one call per batch.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import mujoco
+import mujoco.rollout
+import numpy as np
+
+from dexvip_jax.envs import scene
+
+
+@flax.struct.dataclass
+class PhysState:
+    """MuJoCo C physics state as JAX arrays (float32, like MJX's)."""
+
+    time: jax.Array
+    qpos: jax.Array
+    qvel: jax.Array
+    sensordata: jax.Array
+
+
+class MjxPhysics:
+    name = "mjx"
+
+    def __init__(self, models: list[mujoco.MjModel], substeps: int):
+        from mujoco import mjx  # noqa: PLC0415  (prints a harmless warp notice on import)
+
+        self._mjx = mjx
+        self.substeps = substeps
+        self.model = mjx.put_model(models[0])
+        tables = scene.object_tables(models)
+        # Only fields MJX holds as device arrays; static numpy fields (e.g. *_sameframe) are unused.
+        self.tables = {k: jnp.asarray(v) for k, v in tables.items() if isinstance(getattr(self.model, k, None), jax.Array)}
+
+    def model_for(self, obj: jax.Array):
+        return self.model.replace(**{k: v[obj] for k, v in self.tables.items()})
+
+    def init(self, obj: jax.Array, qpos: jax.Array):
+        m = self.model_for(obj)
+        d = self._mjx.make_data(m).replace(qpos=qpos)
+        return self._mjx.forward(m, d)
+
+    def step(self, obj: jax.Array, data, ctrl: jax.Array):
+        m = self.model_for(obj)
+        d = data.replace(ctrl=ctrl)
+        return jax.lax.fori_loop(0, self.substeps, lambda _, d: self._mjx.step(m, d), d)
+
+
+class MujocoPhysics:
+    name = "mujoco"
+
+    def __init__(self, models: list[mujoco.MjModel], substeps: int, nthread: int = 0):
+        self.models = models
+        self.substeps = substeps
+        self.nthread = nthread or os.cpu_count() or 1
+        m = models[0]
+        self.nq, self.nv, self.nsensordata = m.nq, m.nv, m.nsensordata
+        spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
+        if mujoco.mj_stateSize(m, spec) != 1 + m.nq + m.nv:
+            raise RuntimeError("full physics state is not (time, qpos, qvel): the model gained act/plugin state")
+        self._datas = [mujoco.MjData(m) for _ in range(self.nthread)]
+        self._rollout = mujoco.rollout.Rollout(nthread=self.nthread)
+
+    def _shapes(self):
+        f32 = jnp.float32
+        return PhysState(
+            time=jax.ShapeDtypeStruct((), f32),
+            qpos=jax.ShapeDtypeStruct((self.nq,), f32),
+            qvel=jax.ShapeDtypeStruct((self.nv,), f32),
+            sensordata=jax.ShapeDtypeStruct((self.nsensordata,), f32),
+        )
+
+    def _host_forward(self, obj, qpos):
+        lead = obj.shape
+        obj, qpos = obj.reshape(-1), np.asarray(qpos, np.float64).reshape(-1, self.nq)
+        sens = np.empty((obj.size, self.nsensordata))
+        d = self._datas[0]
+        for i, (o, q) in enumerate(zip(obj, qpos)):
+            mujoco.mj_resetData(self.models[o], d)
+            d.qpos[:] = q
+            mujoco.mj_forward(self.models[o], d)
+            sens[i] = d.sensordata
+        f32 = np.float32
+        return PhysState(
+            time=np.zeros(lead, f32),
+            qpos=qpos.astype(f32).reshape(lead + (self.nq,)),
+            qvel=np.zeros(lead + (self.nv,), f32),
+            sensordata=sens.astype(f32).reshape(lead + (self.nsensordata,)),
+        )
+
+    def _host_step(self, obj, time, qpos, qvel, ctrl):
+        lead = obj.shape
+        obj = obj.reshape(-1)
+        b = obj.size
+        state0 = np.concatenate(
+            [np.asarray(time, np.float64).reshape(b, 1), np.asarray(qpos, np.float64).reshape(b, -1),
+             np.asarray(qvel, np.float64).reshape(b, -1)], axis=1)
+        control = np.repeat(np.asarray(ctrl, np.float64).reshape(b, 1, -1), self.substeps, axis=1)
+        state, sens = self._rollout.rollout(
+            [self.models[o] for o in obj], self._datas, state0, control, nstep=self.substeps)
+        last, f32 = state[:, -1], np.float32
+        return PhysState(
+            time=last[:, 0].astype(f32).reshape(lead),
+            qpos=last[:, 1:1 + self.nq].astype(f32).reshape(lead + (self.nq,)),
+            qvel=last[:, 1 + self.nq:].astype(f32).reshape(lead + (self.nv,)),
+            sensordata=sens[:, -1].astype(f32).reshape(lead + (self.nsensordata,)),
+        )
+
+    def init(self, obj: jax.Array, qpos: jax.Array) -> PhysState:
+        return jax.pure_callback(self._host_forward, self._shapes(), obj, qpos, vmap_method="broadcast_all")
+
+    def step(self, obj: jax.Array, data: PhysState, ctrl: jax.Array) -> PhysState:
+        return jax.pure_callback(self._host_step, self._shapes(), obj, data.time, data.qpos, data.qvel, ctrl,
+                                 vmap_method="broadcast_all")
+
+
+BACKENDS: dict[str, Any] = {"mjx": MjxPhysics, "mujoco": MujocoPhysics}

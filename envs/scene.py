@@ -1,0 +1,242 @@
+"""The grasp scene: gymnasium-robotics' Adroit relocate hand, a table and one object body of slots.
+
+Built with ``mujoco.MjSpec`` from the installed ``adroit_relocate.xml`` (never copied into the repo),
+then made MJX-friendly, each choice checked against MuJoCo C in the tests:
+
+* collisions only through explicit ``<pair>``s: hand collision geoms x object slots, object slots x
+  table, fingertips x table. The hand's 19 self-collision pairs go (the measured biggest MJX cost);
+* geom margin 0 (MJX rejects margins on some pairs), joint frictionloss 0, and of the 44 fixed
+  tendons only the four ``T_*J1c`` couplings that can reach their limits;
+* Newton solver with few iterations, Euler integration with ``eulerdamp`` off, autoreset off so a
+  diverged state shows as non-finite in both backends instead of a silent reset in MuJoCo C;
+* arm servos with bias = -gain, so an arm ctrl is a position target (the shipped model's
+  gain 500 / bias -200 settles at q = 2.5 ctrl).
+
+An object is four geom slots (2 boxes, 2 capsules) on one free body. ``compile_object`` fills them
+for one catalogue object; unused slots shrink to 1 mm inside the largest part. Every object thus
+compiles to a model with the same structure, and ``object_tables`` lists the fields that differ, so
+MJX can gather per-env parameters while MuJoCo C keeps one ``MjModel`` per object (all derived
+fields, such as bounding radii and inertias, recomputed by MuJoCo's own compiler).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.resources
+
+import mujoco
+import numpy as np
+
+from dexvip_jax.envs import objects as zoo
+
+TIMESTEP = 0.002
+ARM_JOINTS = ("ARTx", "ARTy", "ARTz", "ARRx", "ARRy", "ARRz")
+HAND_JOINTS = (
+    "WRJ1", "WRJ0",
+    "FFJ3", "FFJ2", "FFJ1", "FFJ0", "MFJ3", "MFJ2", "MFJ1", "MFJ0", "RFJ3", "RFJ2", "RFJ1", "RFJ0",
+    "LFJ4", "LFJ3", "LFJ2", "LFJ1", "LFJ0", "THJ4", "THJ3", "THJ2", "THJ1", "THJ0",
+)
+JOINTS = ARM_JOINTS + HAND_JOINTS  # 30 actuated joints; qpos[:30], then the object's free joint
+TOUCH_SITES = tuple(
+    f"Tch_{f}{part}"
+    for part in ("tip", "middle", "proximal", "metacarpal")
+    for f in ("ff", "mf", "rf", "lf", "th")
+) + ("Tch_palm",)  # 21: 5 tips, 5 middle, 5 proximal, 5 metacarpal, palm
+PALM_POINT = TOUCH_SITES.index("Tch_palm")
+# GRAFF's 9 hand points for the motor observation: 5 fingertips + 4 proximal phalanges.
+OBS_HAND_POINTS = tuple(TOUCH_SITES.index(s) for s in (
+    "Tch_fftip", "Tch_mftip", "Tch_rftip", "Tch_lftip", "Tch_thtip",
+    "Tch_ffproximal", "Tch_mfproximal", "Tch_rfproximal", "Tch_lfproximal"))
+HAND_COLLIDERS = (
+    "C_palm0", "C_palm1", "C_lfmetacarpal",
+    "C_ffproximal", "C_ffmiddle", "C_ffdistal", "C_mfproximal", "C_mfmiddle", "C_mfdistal",
+    "C_rfproximal", "C_rfmiddle", "C_rfdistal", "C_lfproximal", "C_lfmiddle", "C_lfdistal",
+    "C_thproximal", "C_thmiddle", "C_thdistal",
+)
+TABLE_COLLIDERS = ("C_ffdistal", "C_mfdistal", "C_rfdistal", "C_lfdistal", "C_thdistal")
+KEPT_TENDONS = ("T_FFJ1c", "T_MFJ1c", "T_RFJ1c", "T_LFJ1c")
+SLOTS = tuple(f"obj_box{i}" for i in range(zoo.NUM_BOXES)) + tuple(f"obj_cap{i}" for i in range(zoo.NUM_CAPSULES))
+TABLE_HALF = (0.85, 0.45, 0.025)  # GRAFF's table top, its surface at z = 0
+AFF_RGBA = (0.85, 0.35, 0.2, 1.0)
+BODY_RGBA = (0.3, 0.55, 0.85, 1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class SensorLayout:
+    """Where each feature lives in ``sensordata`` (slices are static, shared by both backends)."""
+
+    touch: slice  # 21 touch magnitudes
+    hand_points: slice  # 21 x 3 touch-site positions
+    obj_pos: slice
+    obj_quat: slice
+    slot_any: slice  # per slot: number of contacts of the slot with anything
+    slot_table: slice  # per slot: number of contacts of the slot with the table
+
+
+def adroit_xml_path() -> str:
+    root = importlib.resources.files("gymnasium_robotics") / "envs" / "assets" / "adroit_hand"
+    return str(root / "adroit_relocate.xml")
+
+
+def _base_spec() -> mujoco.MjSpec:
+    spec = mujoco.MjSpec.from_file(adroit_xml_path())
+    for name in ("Object", "vive_tracker", "table"):
+        spec.delete(spec.body(name))
+    spec.delete(spec.site("target"))
+    for p in list(spec.pairs):
+        spec.delete(p)
+    for t in list(spec.tendons):
+        if t.name not in KEPT_TENDONS:
+            spec.delete(t)
+    for s in list(spec.sensors):  # actuator-force and joint-pos sensors are not features here
+        if s.type != mujoco.mjtSensor.mjSENS_TOUCH:
+            spec.delete(s)
+    for g in spec.geoms:
+        g.margin = 0.0
+        g.gap = 0.0
+        g.contype = 0
+        g.conaffinity = 0
+    for j in spec.joints:
+        j.frictionloss = 0.0
+    # The arm is a robot mount: gravity-compensated, as a real arm's controller would do, so the
+    # arm servos hold their targets instead of sagging ~0.1 m under the hand's weight.
+    for body in spec.body("forearm").find_all(mujoco.mjtObj.mjOBJ_BODY):
+        body.gravcomp = 1.0
+    spec.body("forearm").gravcomp = 1.0
+    for name in ARM_JOINTS:
+        act = spec.actuator("A_" + name)
+        act.biasprm[1] = -act.gainprm[0]
+
+    opt = spec.option
+    opt.timestep = TIMESTEP
+    opt.integrator = mujoco.mjtIntegrator.mjINT_EULER
+    opt.solver = mujoco.mjtSolver.mjSOL_NEWTON
+    opt.iterations = 6
+    opt.ls_iterations = 8
+    opt.noslip_iterations = 0
+    opt.jacobian = mujoco.mjtJacobian.mjJAC_DENSE
+    opt.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
+    opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_AUTORESET
+    spec.nconmax = -1
+    spec.njmax = -1
+    spec.nstack = -1
+
+    world = spec.worldbody
+    table = world.add_body(name="table")
+    table.add_geom(name="table_top", type=mujoco.mjtGeom.mjGEOM_BOX, size=TABLE_HALF,
+                   pos=(0, 0, -TABLE_HALF[2]), rgba=(0.75, 0.72, 0.68, 1))
+    obj = world.add_body(name="object")
+    obj.add_freejoint(name="object_free")
+    for name in SLOTS:
+        kind = mujoco.mjtGeom.mjGEOM_BOX if "box" in name else mujoco.mjtGeom.mjGEOM_CAPSULE
+        obj.add_geom(name=name, type=kind, size=(0.01, 0.01, 0.01), condim=3, friction=(1, 0.5, 0.01))
+
+    palm = spec.body("palm")
+    # Egocentric camera looking out of the palm (the palm faces -y in its frame), fingers up.
+    palm.add_site(name="ego_camera", pos=(0.011, -0.02, 0.05), size=(0.005, 0, 0), group=3)
+    palm.add_camera(name="ego", pos=(0.011, -0.02, 0.05), xyaxes=(-1, 0, 0, 0, 0, 1), fovy=90)
+    world.add_camera(name="overview", pos=(0.35, -0.55, 0.45), xyaxes=(0.85, 0.53, 0, -0.25, 0.4, 0.88))
+
+    for hand in HAND_COLLIDERS:
+        for slot in SLOTS:
+            spec.add_pair(geomname1=hand, geomname2=slot, condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
+    for slot in SLOTS:
+        spec.add_pair(geomname1=slot, geomname2="table_top", condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
+    for tip in TABLE_COLLIDERS:
+        spec.add_pair(geomname1=tip, geomname2="table_top", condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
+
+    # Features come from sensors only, so MJX and MuJoCo C hand the env the same numbers.
+    # (The 21 touch sensors already exist, in TOUCH_SITES order.)
+    for site in TOUCH_SITES:
+        spec.add_sensor(name="pos_" + site, type=mujoco.mjtSensor.mjSENS_FRAMEPOS,
+                        objtype=mujoco.mjtObj.mjOBJ_SITE, objname=site)
+    spec.add_sensor(name="obj_pos", type=mujoco.mjtSensor.mjSENS_FRAMEPOS,
+                    objtype=mujoco.mjtObj.mjOBJ_XBODY, objname="object")
+    spec.add_sensor(name="obj_quat", type=mujoco.mjtSensor.mjSENS_FRAMEQUAT,
+                    objtype=mujoco.mjtObj.mjOBJ_XBODY, objname="object")
+    found = 1 << int(mujoco.mjtConDataField.mjCONDATA_FOUND)
+    for slot in SLOTS:
+        spec.add_sensor(name="any_" + slot, type=mujoco.mjtSensor.mjSENS_CONTACT,
+                        objtype=mujoco.mjtObj.mjOBJ_GEOM, objname=slot, intprm=[found, 0, 1])
+    for slot in SLOTS:
+        spec.add_sensor(name="table_" + slot, type=mujoco.mjtSensor.mjSENS_CONTACT,
+                        objtype=mujoco.mjtObj.mjOBJ_GEOM, objname=slot,
+                        reftype=mujoco.mjtObj.mjOBJ_GEOM, refname="table_top", intprm=[found, 0, 1])
+    return spec
+
+
+def _fill_slots(spec: mujoco.MjSpec, obj: zoo.ObjectSpec, mass: float) -> None:
+    parts = {"box": [p for p in obj.parts if p.kind == "box"], "capsule": [p for p in obj.parts if p.kind == "capsule"]}
+    largest = max(obj.parts, key=lambda p: np.prod(p.size))
+    volume = sum(_volume(p) for p in obj.parts)
+    density = mass / volume  # overlapping parts count twice, as in MuJoCo's own inertia
+    for name in SLOTS:
+        kind = "box" if "box" in name else "capsule"
+        geom = spec.geom(name)
+        part = parts[kind].pop(0) if parts[kind] else None
+        if part is None:  # unused: a 1 mm massless speck inside the largest part
+            geom.size = (0.001, 0.001, 0.001)
+            geom.pos = largest.pos
+            geom.quat = (1, 0, 0, 0)
+            geom.density = 0.0
+            geom.rgba = (0, 0, 0, 0)
+            continue
+        geom.size = tuple(part.size) + (0.0,) * (3 - len(part.size))
+        geom.pos = part.pos
+        geom.quat = zoo.mat_to_quat(part.rot)
+        geom.density = density
+        geom.rgba = AFF_RGBA if part.affordance else BODY_RGBA
+
+
+def _volume(p: zoo.Part) -> float:
+    if p.kind == "box":
+        return 8 * float(np.prod(p.size))
+    r, hl = p.size
+    return np.pi * r * r * 2 * hl + 4 / 3 * np.pi * r**3
+
+
+@functools.lru_cache(maxsize=None)
+def compile_object(name: str, mass: float | None = 1.0) -> mujoco.MjModel:
+    """The scene with ``name`` in the object slots; ``mass=None`` uses the catalogue's real mass.
+
+    Cached because the result is immutable by convention (callers copy before editing) and the
+    27 compiles are the env's whole start-up cost.
+    """
+    obj = zoo.get(name)
+    spec = _base_spec()
+    _fill_slots(spec, obj, obj.mass if mass is None else float(mass))
+    return spec.compile()
+
+
+def sensor_layout(m: mujoco.MjModel) -> SensorLayout:
+    def span(first: str, count: int) -> slice:
+        i = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_SENSOR, first)
+        start = int(m.sensor_adr[i])
+        end = int(m.sensor_adr[i + count - 1] + m.sensor_dim[i + count - 1])
+        return slice(start, end)
+
+    n = len(SLOTS)
+    return SensorLayout(
+        touch=span("ST_" + TOUCH_SITES[0], len(TOUCH_SITES)),
+        hand_points=span("pos_" + TOUCH_SITES[0], len(TOUCH_SITES)),
+        obj_pos=span("obj_pos", 1),
+        obj_quat=span("obj_quat", 1),
+        slot_any=span("any_" + SLOTS[0], n),
+        slot_table=span("table_" + SLOTS[0], n),
+    )
+
+
+def object_tables(models: list[mujoco.MjModel]) -> dict[str, np.ndarray]:
+    """Model fields that differ between objects, stacked along a leading object axis."""
+    base = models[0]
+    out = {}
+    for field in dir(base):
+        if field.startswith("_"):
+            continue
+        vals = [getattr(m, field) for m in models]
+        if not isinstance(vals[0], np.ndarray) or vals[0].dtype == object:
+            continue
+        if any(v.shape != vals[0].shape or not np.array_equal(v, vals[0]) for v in vals[1:]):
+            out[field] = np.stack(vals)
+    return out
