@@ -25,6 +25,7 @@ from dexvip_jax.envs import objects as zoo
 from dexvip_jax.envs import physics, scene
 from dexvip_jax.errors import ConfigError
 
+METRICS = ("reward/succ", "hand_obj_contact", "obj_table_contact", "touch_frac", "obj_height", "nonfinite")
 OBJ_QPOS = slice(len(scene.JOINTS), len(scene.JOINTS) + 7)  # the object's free joint: pos, quat
 
 
@@ -99,14 +100,16 @@ class GraspEnv(Env):
         k_obj, k_yaw = jax.random.split(rng)
         obj = jax.random.randint(k_obj, (), 0, len(self.config.objects))
         lo, hi = np.deg2rad(self.config.yaw_range_deg)
-        yaw = jax.random.uniform(k_yaw, (), minval=lo, maxval=hi)
+        return self.reset_to(obj, jax.random.uniform(k_yaw, (), minval=lo, maxval=hi))
+
+    def reset_to(self, obj: jax.Array, yaw: jax.Array) -> State:
+        """The start state with object ``obj`` (index into ``config.objects``) turned by ``yaw`` rad."""
         quat = jnp.array([jnp.cos(yaw / 2), 0.0, 0.0, jnp.sin(yaw / 2)])
         qpos = self._qpos0.at[OBJ_QPOS].set(jnp.concatenate([jnp.zeros(3), quat]))
         data = self.physics.init(obj, qpos)
         f = self.features(obj, data)
         zero = jnp.zeros(())
-        metrics = {k: zero for k in ("reward/succ", "hand_obj_contact", "obj_table_contact", "touch_frac",
-                                     "obj_height", "nonfinite")}
+        metrics = {k: zero for k in METRICS}
         return State(pipeline_state=data, obs=self._obs(f), reward=zero, done=zero, metrics=metrics,
                      info={"obj": obj, "yaw": yaw})
 

@@ -92,11 +92,6 @@ def _base_spec() -> mujoco.MjSpec:
     for s in list(spec.sensors):  # actuator-force and joint-pos sensors are not features here
         if s.type != mujoco.mjtSensor.mjSENS_TOUCH:
             spec.delete(s)
-    for g in spec.geoms:
-        g.margin = 0.0
-        g.gap = 0.0
-        g.contype = 0
-        g.conaffinity = 0
     for j in spec.joints:
         j.frictionloss = 0.0
     # The arm is a robot mount: gravity-compensated, as a real arm's controller would do, so the
@@ -138,6 +133,11 @@ def _base_spec() -> mujoco.MjSpec:
     palm.add_camera(name="ego", pos=(0.011, -0.02, 0.05), xyaxes=(-1, 0, 0, 0, 0, 1), fovy=90)
     world.add_camera(name="overview", pos=(0.35, -0.55, 0.45), xyaxes=(0.85, 0.53, 0, -0.25, 0.4, 0.88))
 
+    for g in spec.geoms:
+        g.margin = 0.0
+        g.gap = 0.0
+        g.contype = 0
+        g.conaffinity = 0
     for hand in HAND_COLLIDERS:
         for slot in SLOTS:
             spec.add_pair(geomname1=hand, geomname2=slot, condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))

@@ -1,0 +1,98 @@
+"""Env throughput: env steps/s and compile time of the batched training env, plus MuJoCo C references.
+
+Env steps/s counts control steps (each ``substeps`` physics steps) summed over the batch, measured
+on a jitted ``lax.scan`` of the auto-resetting batched env with uniform random actions, after one
+warm-up call (compile time is reported apart).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import mujoco.rollout
+import numpy as np
+
+from dexvip_jax import envs
+from dexvip_jax.envs import scene
+from dexvip_jax.envs.wrappers import wrap_for_training
+
+
+def device_info() -> dict:
+    """The machine a figure was measured on, for the JSON it goes into."""
+    dev = jax.devices()[0]
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"platform": dev.platform, "device_kind": dev.device_kind, "num_devices": jax.device_count(),
+            "cpu": cpu, "cpu_count": os.cpu_count(), "jax": jax.__version__, "mujoco": mujoco.__version__}
+
+
+def bench_env(backend: str, num_envs: int, steps: int, objects: str = "all", seed: int = 0,
+              nthread: int = 0) -> dict:
+    env = envs.load("grasp", backend=backend, objects=objects, nthread=nthread)
+    batched = wrap_for_training(env, num_envs)
+
+    def run(state, key):
+        def body(s, k):
+            a = jax.random.uniform(k, (num_envs, env.action_size), minval=-1.0, maxval=1.0)
+            s = batched.step(s, a)
+            return s, s.reward.mean()
+
+        return jax.lax.scan(body, state, jax.random.split(key, steps))
+
+    key = jax.random.PRNGKey(seed)
+    t0 = time.perf_counter()
+    state = jax.jit(batched.reset)(key)
+    jax.block_until_ready(state)
+    reset_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    compiled = jax.jit(run).lower(state, key).compile()
+    compile_s = time.perf_counter() - t0
+    state, _ = compiled(state, key)  # warm-up: thread pools, first callback
+    jax.block_until_ready(state)
+    t0 = time.perf_counter()
+    state, rew = compiled(state, jax.random.fold_in(key, 1))
+    jax.block_until_ready(rew)
+    run_s = time.perf_counter() - t0
+    return {"backend": backend, "num_envs": num_envs, "steps": steps, "objects": objects,
+            "nthread": env.physics.nthread if backend == "mujoco" else None,
+            "env_steps_per_s": num_envs * steps / run_s, "compile_s": compile_s, "first_reset_s": reset_s,
+            "run_s": run_s}
+
+
+def bench_mujoco_c(num_envs: int, steps: int, nthread: int, substeps: int = 5, seed: int = 0) -> dict:
+    """References on the same scene (mug): one thread of ``mj_step`` in a Python loop, and raw
+    ``mujoco.rollout`` over the batch with ``nthread`` threads, both in env steps/s."""
+    m = scene.compile_object("mug")
+    rng = np.random.default_rng(seed)
+    lo, hi = m.actuator_ctrlrange.T
+    d = mujoco.MjData(m)
+    d.qpos[len(scene.JOINTS) + 3] = 1.0
+    n = max(steps, 200)
+    ctrl = rng.uniform(lo, hi, size=(n, m.nu))
+    t0 = time.perf_counter()
+    for i in range(n):
+        d.ctrl[:] = ctrl[i]
+        for _ in range(substeps):
+            mujoco.mj_step(m, d)
+    single = n / (time.perf_counter() - t0)
+
+    state0 = np.zeros((num_envs, mujoco.mj_stateSize(m, mujoco.mjtState.mjSTATE_FULLPHYSICS)))
+    state0[:, 1 + len(scene.JOINTS) + 3] = 1.0
+    controls = rng.uniform(lo, hi, size=(num_envs, steps * substeps, m.nu))
+    datas = [mujoco.MjData(m) for _ in range(nthread)]
+    with mujoco.rollout.Rollout(nthread=nthread) as r:
+        r.rollout(m, datas, state0, controls[:, :substeps], nstep=substeps)  # warm-up
+        t0 = time.perf_counter()
+        r.rollout(m, datas, state0, controls, nstep=steps * substeps)
+        batched = num_envs * steps / (time.perf_counter() - t0)
+    return {"mujoco_c_single_thread_env_steps_per_s": single,
+            "mujoco_rollout_env_steps_per_s": batched, "rollout_nthread": nthread}

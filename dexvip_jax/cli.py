@@ -1,0 +1,121 @@
+"""The ``dexvip`` command line. Bad input: one line on stderr naming the fix, exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from dexvip_jax.errors import ConfigError
+
+
+def enable_compilation_cache(path: str | None = None) -> str:
+    """JAX's persistent compilation cache, outside the repo (``$DEXVIP_JAX_CACHE`` or ~/.cache)."""
+    import jax
+
+    path = path or os.environ.get("DEXVIP_JAX_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "dexvip-jax", "jax")
+    os.makedirs(path, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return path
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def cmd_objects(args) -> int:
+    from dexvip_jax.envs import objects as zoo
+
+    rows = [{"name": o.name, "group": o.group, "size_m": list(o.extent), "mass_kg": o.mass,
+             "paper_mass_kg": 1.0, "affordance": o.affordance,
+             "affordance_points": zoo.NUM_AFFORDANCE_POINTS} for o in zoo.CATALOGUE]
+    if args.sheet:
+        from dexvip_jax.envs.render import contact_sheet
+
+        contact_sheet(args.sheet)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"dexvip object zoo ({len(rows)} objects)")
+    for col in ("name", "group", "size x·y·z (cm)", "mass (kg)", "affordance", "points"):
+        table.add_column(col)
+    for r in rows:
+        size = " × ".join(f"{100 * v:.1f}" for v in r["size_m"])
+        table.add_row(r["name"], r["group"], size, f"{r['mass_kg']:.2f}", r["affordance"], str(r["affordance_points"]))
+    Console().print(table)
+    print("The env uses 1 kg for every object (as the paper did) unless object_mass=None.")
+    return 0
+
+
+def cmd_bench_env(args) -> int:
+    from dexvip_jax import bench
+    from dexvip_jax.envs.grasp import default_backend
+
+    backend = args.backend or default_backend()
+    if backend not in ("mjx", "mujoco"):
+        raise ConfigError(f"unknown backend {backend!r}; use 'mjx' (GPU) or 'mujoco' (CPU)")
+    result = {"device": bench.device_info(),
+              **bench.bench_env(backend, args.num_envs, args.steps, args.objects, nthread=args.nthread)}
+    if args.reference:
+        result["reference"] = bench.bench_mujoco_c(args.num_envs, args.steps, result["nthread"] or os.cpu_count())
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(f"{backend}: {result['env_steps_per_s']:,.0f} env steps/s at {args.num_envs} envs "
+              f"(compile {result['compile_s']:.1f} s, {result['device']['device_kind']})")
+        if args.reference:
+            ref = result["reference"]
+            print(f"MuJoCo C mj_step, 1 thread: {ref['mujoco_c_single_thread_env_steps_per_s']:,.0f} env steps/s; "
+                  f"mujoco.rollout, {ref['rollout_nthread']} threads: {ref['mujoco_rollout_env_steps_per_s']:,.0f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dexvip", description="DexVIP dexterous grasping on JAX + MuJoCo MJX")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    o = sub.add_parser("objects", help="list the object zoo")
+    o.add_argument("--json", action="store_true", help="print JSON")
+    o.add_argument("--sheet", metavar="PNG", help="also render a contact sheet of all objects (offscreen MuJoCo)")
+    o.set_defaults(func=cmd_objects)
+
+    b = sub.add_parser("bench", help="benchmarks")
+    bsub = b.add_subparsers(dest="what", required=True)
+    be = bsub.add_parser("env", help="env-only steps/s and compile time")
+    be.add_argument("--backend", choices=("mjx", "mujoco"), help="default: mjx with a GPU, mujoco on CPU")
+    be.add_argument("--num-envs", type=_positive, default=64)
+    be.add_argument("--steps", type=_positive, default=100, help="control steps per env, timed")
+    be.add_argument("--objects", default="all")
+    be.add_argument("--nthread", type=int, default=0, help="MuJoCo C threads (0: all cores)")
+    be.add_argument("--no-reference", dest="reference", action="store_false",
+                    help="skip the MuJoCo C reference figures")
+    be.add_argument("--json", action="store_true")
+    be.set_defaults(func=cmd_bench_env)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        enable_compilation_cache()
+        return args.func(args)
+    except ConfigError as e:
+        print(f"dexvip: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

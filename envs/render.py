@@ -1,0 +1,70 @@
+"""Offscreen pictures of the scene with MuJoCo's renderer (OSMesa on CPU, EGL on GPU).
+
+On a CPU machine: ``apt-get install libosmesa6``; the GL backend is chosen before MuJoCo loads
+its renderer (``MUJOCO_GL`` if set, else EGL with a GPU visible, else OSMesa).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def _select_gl() -> None:
+    if "MUJOCO_GL" not in os.environ:
+        gpu = os.path.exists("/dev/nvidia0") or os.path.exists("/dev/dri/renderD128")
+        os.environ["MUJOCO_GL"] = "egl" if gpu else "osmesa"
+    if os.environ["MUJOCO_GL"] == "osmesa":
+        os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+
+
+def object_image(name: str, width: int = 320, height: int = 240) -> np.ndarray:
+    """One object on the table, hand hidden, seen from a camera fitted to its size."""
+    _select_gl()
+    import mujoco
+
+    from dexvip_jax.envs import objects as zoo
+    from dexvip_jax.envs import scene
+
+    m = scene.compile_object(name)
+    d = mujoco.MjData(m)
+    d.qpos[len(scene.JOINTS) + 3] = 1.0
+    mujoco.mj_forward(m, d)
+    spec = zoo.get(name)
+    cam = mujoco.MjvCamera()
+    cam.lookat[:] = (0.0, 0.0, spec.extent[2] / 2)
+    cam.distance = 1.6 * max(spec.extent) + 0.1
+    cam.azimuth, cam.elevation = 135.0, -30.0
+    opt = mujoco.MjvOption()
+    opt.geomgroup[1] = 0  # the hand's visual meshes
+    renderer = mujoco.Renderer(m, height, width)
+    try:
+        renderer.update_scene(d, cam, opt)
+        return renderer.render().copy()
+    finally:
+        renderer.close()
+
+
+def contact_sheet(path: str, cols: int = 7) -> None:
+    """All objects on one PNG, affordance parts in orange, labelled; written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from dexvip_jax.envs import objects as zoo
+
+    rows = -(-len(zoo.CATALOGUE) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.2 * rows))
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, spec in zip(axes.flat, zoo.CATALOGUE):
+        ax.imshow(object_image(spec.name))
+        ax.set_title(f"{spec.name} ({spec.affordance})", fontsize=8)
+    fig.suptitle("dexvip-jax object zoo: 16 ContactDB objects, then 11 extra; affordance part in orange")
+    fig.tight_layout()
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp, dpi=80)
+    plt.close(fig)
+    os.replace(tmp, path)

@@ -1,0 +1,79 @@
+"""Shared, compiled-once fixtures. CPU only; JAX's persistent compilation cache is on."""
+
+import os
+
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dexvip_jax import envs  # noqa: E402
+from dexvip_jax.cli import enable_compilation_cache  # noqa: E402
+from dexvip_jax.envs import objects as zoo  # noqa: E402
+
+enable_compilation_cache()
+
+T_REST = 200  # one full episode of control steps
+T_AGREE = 30  # control steps over which the two backends must agree
+
+
+def make_rollout(env):
+    """Jitted: reset each env to (obj, yaw), apply actions [T, B, nu], return per-step traces."""
+
+    def traces(objs, yaws, actions):
+        state = jax.vmap(env.reset_to)(objs, yaws)
+
+        def body(s, a):
+            s = jax.vmap(env.step)(s, a)
+            f = jax.vmap(env.features)(s.info["obj"], s.pipeline_state)
+            return s, {"qpos": s.pipeline_state.qpos, "touch": f.touch, "hand_obj": f.hand_obj_contact,
+                       "obj_table": f.obj_table_contact, "reward": s.reward, "done": s.done,
+                       "obj_pos": f.obj_pos, "nonfinite": f.nonfinite}
+
+        return jax.lax.scan(body, state, actions)[1]
+
+    compiled = jax.jit(traces)
+    return lambda *args: jax.tree.map(np.asarray, compiled(*args))
+
+
+def hold_action(env) -> np.ndarray:
+    """The action whose ctrl is zero for every actuator: hold the start pose."""
+    lo, hi = env.mj_model.actuator_ctrlrange.T
+    return -(lo + hi) / (hi - lo)
+
+
+def grasp_actions(env, steps: int) -> np.ndarray:
+    """A scripted reach-down-and-close that touches most objects within a few steps."""
+    a = np.tile(hold_action(env), (steps, 1))
+    a[:, 1], a[:, 2], a[:, 3] = -1.0, 0.2, 0.3  # arm: lowest, forward, pitched down
+    a[10:, 6:] = 0.5  # fingers close from step 10
+    return a.astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def all_objects():
+    return jnp.arange(len(zoo.NAMES)), jnp.zeros(len(zoo.NAMES))
+
+
+def _traces(backend, all_objects):
+    env = envs.load("grasp", backend=backend)
+    rollout = make_rollout(env)
+    objs, yaws = all_objects
+    n = len(objs)
+    zero = np.zeros((T_REST, n, env.action_size), np.float32)
+    grasp = np.repeat(grasp_actions(env, T_AGREE)[:, None], n, axis=1)
+    return env, rollout(objs, yaws, zero), rollout(objs, yaws, grasp)
+
+
+@pytest.fixture(scope="session")
+def mujoco_traces(all_objects):
+    """(env, zero-action traces, scripted-grasp traces) on the MuJoCo C backend, one env per object."""
+    return _traces("mujoco", all_objects)
+
+
+@pytest.fixture(scope="session")
+def mjx_traces(all_objects):
+    """The same on MJX (compiles two programs, ~1 min on 2 CPU cores without the cache)."""
+    return _traces("mjx", all_objects)

@@ -1,0 +1,147 @@
+"""GraspEnv on MuJoCo C (fast) and MJX (compiled once per session): rest, control, agreement, resets."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import T_AGREE, hold_action
+
+from dexvip_jax import envs
+from dexvip_jax.envs import objects as zoo
+from dexvip_jax.envs.wrappers import wrap_for_training
+from dexvip_jax.errors import ConfigError
+
+NJ = 30  # actuated joints
+
+
+@pytest.fixture(scope="module")
+def env():
+    return envs.load("grasp", backend="mujoco")
+
+
+def _check_rest(zero):
+    pos = zero["obj_pos"]  # [T, objects, 3]
+    assert not zero["nonfinite"].any()
+    assert not zero["hand_obj"].any(), "the hovering hand must not touch any object"
+    settled = np.abs(pos[-1] - pos[50]).max(axis=-1)  # after 0.5 s, nothing moves
+    moved = np.linalg.norm(pos[-1, :, :2] - pos[0, :, :2], axis=-1)
+    for i, name in enumerate(zoo.NAMES):
+        assert settled[i] < 1e-3, f"{name} drifts {settled[i]:.4f} m"
+        assert moved[i] < 0.01, f"{name} slid {moved[i]:.4f} m"
+        assert -0.02 < pos[-1, i, 2] < 0.001, f"{name} does not rest on the table"
+        assert zero["obj_table"][-1, i]
+
+
+def test_every_object_rests_on_the_table_mujoco(mujoco_traces):
+    _check_rest(mujoco_traces[1])
+
+
+@pytest.mark.slow
+def test_every_object_rests_on_the_table_mjx(mjx_traces):
+    _check_rest(mjx_traces[1])
+
+
+@pytest.mark.slow
+def test_backends_agree_in_free_motion(mujoco_traces, mjx_traces):
+    c, x = mujoco_traces[1], mjx_traces[1]  # 200 zero-action steps: the arm moves, nothing touches
+    np.testing.assert_allclose(c["qpos"][..., :NJ], x["qpos"][..., :NJ], atol=1e-3)
+    np.testing.assert_allclose(c["obj_pos"], x["obj_pos"], atol=1e-3)
+    np.testing.assert_array_equal(c["obj_table"], x["obj_table"])
+
+
+@pytest.mark.slow
+def test_backends_agree_on_a_scripted_grasp(mujoco_traces, mjx_traces):
+    """Contact is chaotic and MJX runs float32, so the bound is loose but per object and stated:
+    over 30 control steps (0.3 s) of reaching into every object, joints within 0.3 rad (median
+    over objects within 0.05), object within 1 cm, the same touch pattern on >= 95% of
+    (step, sensor) entries and the same hand-object contact flag on >= 90% of steps."""
+    c, x = mujoco_traces[2], mjx_traces[2]
+    assert c["hand_obj"].any(axis=0).mean() > 0.9  # the script does touch (almost) every object
+    joint_err = np.abs(c["qpos"][..., :NJ] - x["qpos"][..., :NJ]).max(axis=(0, 2))
+    assert joint_err.max() < 0.3 and np.median(joint_err) < 0.05, joint_err
+    assert np.abs(c["obj_pos"] - x["obj_pos"]).max() < 0.01
+    touch_same = (c["touch"] == x["touch"]).mean(axis=(0, 2))
+    contact_same = (c["hand_obj"] == x["hand_obj"]).mean(axis=0)
+    assert touch_same.min() >= 0.95 and contact_same.min() >= 0.9, (touch_same, contact_same)
+    assert c["touch"].sum() > 0  # touch sensors did fire
+    assert c["qpos"].shape[0] == T_AGREE
+
+
+def test_commanded_joints_reach_their_targets(env):
+    lo, hi = env.mj_model.actuator_ctrlrange.T
+    target = lo + 0.4 * (hi - lo)  # coupled distal/middle finger joints get equal targets
+    action = jnp.full(env.action_size, -0.2)  # maps to lo + 0.4 (hi - lo)
+    state = env.reset_to(jnp.array(zoo.NAMES.index("pan")), jnp.array(0.0))
+    step = jax.jit(env.step)
+    for _ in range(150):
+        state = step(state, action)
+    q = np.asarray(state.pipeline_state.qpos[:NJ])
+    np.testing.assert_allclose(q[:3], target[:3], atol=0.005)  # arm slides, metres
+    np.testing.assert_allclose(q[3:], target[3:], atol=0.05)  # hinges, radians
+
+
+def test_hold_action_keeps_the_start_pose(env):
+    state = env.reset_to(jnp.array(0), jnp.array(0.0))
+    step = jax.jit(env.step)
+    for _ in range(50):
+        state = step(state, jnp.asarray(hold_action(env), jnp.float32))
+    np.testing.assert_allclose(state.pipeline_state.qpos[:NJ], 0.0, atol=0.01)
+
+
+def test_resets_draw_different_objects_and_yaws(env):
+    states = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.PRNGKey(3), 64))
+    objs, yaws = np.asarray(states.info["obj"]), np.asarray(states.info["yaw"])
+    assert len(set(objs)) >= 15
+    assert (yaws >= 0).all() and (yaws <= np.pi).all() and yaws.std() > 0.5
+    quat = np.asarray(states.pipeline_state.qpos[:, NJ + 3:NJ + 7])
+    np.testing.assert_allclose(quat[:, 3], np.sin(yaws / 2), atol=1e-6)  # the yaw reached physics
+    assert states.obs["motor"].shape == (64,) + env.observation_size["motor"]
+
+
+def test_nonfinite_physics_ends_the_episode_with_zero_reward(env):
+    batched = wrap_for_training(env, 4)
+    state = jax.jit(batched.reset)(jax.random.PRNGKey(0))
+    data = state.pipeline_state
+    bad = data.replace(qvel=data.qvel.at[1].set(jnp.nan), qpos=data.qpos.at[1, 40].set(jnp.inf))
+    out = jax.jit(batched.step)(state.replace(pipeline_state=bad), jnp.zeros((4, env.action_size)))
+    np.testing.assert_array_equal(out.done, [0, 1, 0, 0])
+    np.testing.assert_array_equal(out.metrics["nonfinite"], [0, 1, 0, 0])
+    assert out.reward[1] == 0 and out.info["truncation"][1] == 0  # a failure, not a time-out
+    assert np.isfinite(out.info["terminal_obs"]["motor"]).all()  # zeroed, never NaN, for the policy
+    assert np.isfinite(out.pipeline_state.qpos).all() and out.info["steps"][1] == 0  # auto-reset
+
+
+def test_autoreset_truncates_and_draws_fresh_episodes(env):
+    n, length = 16, 3
+    batched = wrap_for_training(env, n, episode_length=length)
+    state = jax.jit(batched.reset)(jax.random.PRNGKey(1))
+    step = jax.jit(batched.step)
+    zero = jnp.zeros((n, env.action_size))
+    seen = [np.asarray(state.info["obj"])]
+    for episode in range(3):
+        for t in range(length):
+            before = state
+            state = step(state, zero)
+            assert (state.done == (t == length - 1)).all()
+        np.testing.assert_array_equal(state.info["truncation"], 1.0)
+        # The terminal observation is that of the finished episode (what a plain step gives) ...
+        plain = jax.vmap(env.step)(before, zero)
+        np.testing.assert_allclose(state.info["terminal_obs"]["motor"], plain.obs["motor"], atol=1e-5)
+        # ... and the new observation is the first of a freshly drawn object and yaw.
+        fresh = jax.vmap(env.reset_to)(state.info["obj"], state.info["yaw"])
+        np.testing.assert_allclose(state.obs["motor"], fresh.obs["motor"], atol=1e-5)
+        np.testing.assert_array_equal(state.info["steps"], 0)
+        seen.append(np.asarray(state.info["obj"]))
+    seen = np.stack(seen)  # [episodes, envs]
+    assert (seen != seen[0]).any(axis=0).mean() > 0.8  # not a cached first state
+
+
+def test_bad_env_config_is_a_one_line_error():
+    with pytest.raises(ConfigError, match="unknown backend 'gpu'; use 'mjx'"):
+        envs.load("grasp", backend="gpu")
+    with pytest.raises(ConfigError, match="unknown env option.*num_env.*valid:"):
+        envs.load("grasp", num_env=3)
+    with pytest.raises(ConfigError, match="unknown env 'walker'"):
+        envs.load("walker")
+    with pytest.raises(ConfigError, match="object_mass must be > 0"):
+        envs.load("grasp", object_mass=-1.0)
