@@ -1,0 +1,31 @@
+# make test  - fresh machine: create .venv, install dexvip-jax with its pinned stack, run the suite
+# make train - same set-up, then the main job (until the trainer lands: the env benchmark)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install test test-fast train bench objects-sheet
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+train: $(STAMP)
+	$(VENV)/bin/dexvip bench env
+
+bench: $(STAMP)
+	$(PY) benchmarks/env_sps.py
+
+# Needs an offscreen GL: on Debian, apt-get install libosmesa6.
+objects-sheet: $(STAMP)
+	$(VENV)/bin/dexvip objects --sheet docs/objects.png
