@@ -2,6 +2,7 @@
 
     python benchmarks/env_sps.py                      # CPU: batches 1, 16, 64, 256
     python benchmarks/env_sps.py --batches 1024 4096 8192 --backends mjx   # on a GPU
+    python benchmarks/env_sps.py --cold --backends mjx --batches 64          # first-run compile time
 
 Each row: env steps/s (control steps of 0.01 s, summed over the batch) on the auto-resetting
 batched env with random actions, compile time apart; plus, per batch, the MuJoCo C references
@@ -24,9 +25,11 @@ def main() -> int:
     p.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64, 256])
     p.add_argument("--backends", nargs="+", default=["mujoco", "mjx"], choices=["mujoco", "mjx"])
     p.add_argument("--steps", type=int, default=0, help="timed control steps per env (0: auto per backend)")
+    p.add_argument("--cold", action="store_true", help="no persistent compilation cache: first-run compile times")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
-    enable_compilation_cache()
+    if not args.cold:
+        enable_compilation_cache()
     device = bench.device_info()
     rows = []
     jobs = [(b, n) for b in args.backends for n in args.batches]
@@ -39,10 +42,11 @@ def main() -> int:
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     os.makedirs(args.out, exist_ok=True)
-    name = f"env_sps_{device['platform']}_{device['device_kind'].replace(' ', '_')}.json".lower()
+    suffix = "_cold" if args.cold else ""
+    name = f"env_sps_{device['platform']}_{device['device_kind'].replace(' ', '_')}{suffix}.json".lower()
     path = os.path.join(args.out, name)
     with open(path + ".tmp", "w") as f:
-        json.dump({"device": device, "results": rows}, f, indent=1)
+        json.dump({"device": device, "compilation_cache": not args.cold, "results": rows}, f, indent=1)
     os.replace(path + ".tmp", path)
     print(f"wrote {path}")
     for r in rows:
