@@ -83,6 +83,55 @@ def cmd_bench_env(args) -> int:
     return 0
 
 
+def _train_config(args):
+    from dexvip_jax import config
+    from dexvip_jax.envs.grasp import default_backend
+
+    if args.obs != "state":
+        raise ConfigError("pixel observations arrive with the egocentric camera (issue #6); use --obs state")
+    if args.resume:
+        if args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
+            raise ConfigError("--resume DIR continues the run in DIR; drop --out or make it the same directory")
+        saved = os.path.join(args.resume, "config.json")
+        if not os.path.exists(saved):
+            raise ConfigError(f"nothing to resume in {args.resume}: no config.json there")
+        with open(saved) as f:
+            cfg = config.from_dict(json.load(f))
+        sets = list(args.set)
+    else:
+        preset = args.preset or ("cpu" if default_backend() == "mujoco" else "gpu")
+        cfg = config.build(preset)
+        sets = list(args.set)
+    flags = {"env.objects": args.objects, "total_steps": args.total_steps, "num_envs": args.num_envs,
+             "env.backend": args.backend, "seed": args.seed}
+    for key, value in flags.items():
+        if value is not None:
+            cfg = config.override(cfg, key, value if not isinstance(value, int) else str(value))
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: write key=value, e.g. --set ppo.learning_rate=1e-4")
+        cfg = config.override(cfg, key.strip(), value.strip())
+    return config.validate(cfg)
+
+
+def cmd_train(args) -> int:
+    from dexvip_jax import training
+
+    cfg = _train_config(args)
+    out = args.resume or args.out or os.path.join("runs", f"grasp-{cfg.env.backend}-seed{cfg.seed}")
+    summary = training.train(cfg, out, resume=bool(args.resume), progress=not args.json)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        final = ", ".join(f"{k} {v:.3f}" for k, v in summary["final"].items())
+        print(f"trained {summary['env_steps']:,} env steps in {summary['wall_s']:.0f} s "
+              f"({summary['steps_per_s_median'] or 0:,.0f} steps/s); {final}")
+        for name, path in summary["files"].items():
+            print(f"  {name:13s} {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dexvip", description="DexVIP dexterous grasping on JAX + MuJoCo MJX")
     sub = p.add_subparsers(dest="command", required=True)
@@ -91,6 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--json", action="store_true", help="print JSON")
     o.add_argument("--sheet", metavar="PNG", help="also render a contact sheet of all objects (offscreen MuJoCo)")
     o.set_defaults(func=cmd_objects)
+
+    t = sub.add_parser("train", help="train a grasping policy with PPO")
+    t.add_argument("--preset", choices=("cpu", "gpu"), help="default: gpu with a GPU visible, else cpu")
+    t.add_argument("--objects", help="comma-separated names, 'all', 'contactdb16' or 'extra11'")
+    t.add_argument("--total-steps", type=_positive)
+    t.add_argument("--num-envs", type=_positive)
+    t.add_argument("--backend", choices=("mjx", "mujoco"))
+    t.add_argument("--obs", choices=("state", "pixels"), default="state")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any config field, e.g. --set ppo.learning_rate=1e-4 (repeatable)")
+    t.add_argument("--out", help="run directory (default: runs/grasp-<backend>-seed<N>)")
+    t.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
+    t.add_argument("--json", action="store_true", help="print the summary as JSON (no progress bar)")
+    t.set_defaults(func=cmd_train)
 
     b = sub.add_parser("bench", help="benchmarks")
     bsub = b.add_subparsers(dest="what", required=True)

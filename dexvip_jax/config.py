@@ -1,0 +1,164 @@
+"""Training configuration: frozen dataclasses, presets, ``--set a.b=value`` overrides, JSON round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+
+from dexvip_jax.envs.grasp import GraspConfig
+from dexvip_jax.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class PPOConfig:
+    """GRAFF's published PPO settings (DexVIP gives only lr and steps); all overridable."""
+
+    learning_rate: float = 5e-5
+    adam_eps: float = 1e-5
+    clip: float = 0.2
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    epochs: int = 4
+    num_minibatches: int = 4
+    value_coef: float = 0.5
+    entropy_coef: float = 0.001
+    max_grad_norm: float = 0.5
+    clip_value: bool = True
+    normalize_advantages: bool = True
+    normalize_obs: bool = True
+    scale_rewards: bool = True  # divide rewards by the running std of discounted returns
+    hidden: tuple[int, ...] = (512, 512)
+    init_log_std: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    env: GraspConfig = GraspConfig()
+    ppo: PPOConfig = PPOConfig()
+    num_envs: int = 64
+    unroll_length: int = 32  # env steps per env per update
+    total_steps: int = 1_000_000  # env steps, summed over envs
+    seed: int = 0
+    checkpoint_every: int = 10  # updates
+    keep_checkpoints: int = 3
+    eval_every: int = 0  # updates; 0: only at the end
+    eval_envs: int = 16
+
+    @property
+    def steps_per_update(self) -> int:
+        return self.num_envs * self.unroll_length
+
+    @property
+    def num_updates(self) -> int:
+        return max(1, -(-self.total_steps // self.steps_per_update))
+
+
+# Fields that may change when a run is resumed: they do not change what a step computes.
+RESUMABLE = {"total_steps", "checkpoint_every", "keep_checkpoints", "eval_every", "eval_envs", "env.nthread"}
+
+PRESETS: dict[str, dict] = {
+    # CPU: MuJoCo C backend, a few objects, small batch; trains, checkpoints, evaluates in minutes.
+    "cpu": {"env.backend": "mujoco", "env.objects": ("mug", "hammer", "apple", "cell_phone"),
+            "num_envs": 64, "unroll_length": 32, "total_steps": 300_000, "checkpoint_every": 20},
+    # GPU: MJX, thousands of envs, all 27 objects, the paper's budget.
+    "gpu": {"env.backend": "mjx", "num_envs": 4096, "unroll_length": 32, "total_steps": 150_000_000,
+            "ppo.num_minibatches": 32, "checkpoint_every": 50},
+}
+
+
+def _parse(text: str, kind, key: str):
+    """A command-line string as the field's type."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        if text.lower() in ("none", "null"):
+            return None
+        return _parse(text, args[0], key)
+    if origin is tuple:
+        (item, *_) = typing.get_args(kind)
+        return tuple(_parse(t.strip(), item, key) for t in text.split(",") if t.strip())
+    try:
+        if kind is bool:
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return text.lower() in ("true", "1")
+        return kind(text)
+    except ValueError:
+        raise ConfigError(f"--set {key}={text}: expected {getattr(kind, '__name__', kind)}") from None
+
+
+def _fields(obj) -> dict[str, dataclasses.Field]:
+    hints = typing.get_type_hints(type(obj))
+    return {f.name: hints[f.name] for f in dataclasses.fields(obj)}
+
+
+def override(cfg, key: str, value, _prefix: str = ""):
+    """``cfg`` with dotted ``key`` set; a string ``value`` is parsed by the field's type."""
+    head, _, rest = key.partition(".")
+    fields = _fields(cfg)
+    if head not in fields:
+        raise ConfigError(f"unknown config key {_prefix + key!r}; valid here: {', '.join(sorted(fields))}")
+    if rest:
+        return dataclasses.replace(cfg, **{head: override(getattr(cfg, head), rest, value, _prefix + head + ".")})
+    if dataclasses.is_dataclass(getattr(cfg, head)):
+        example = next(iter(_fields(getattr(cfg, head))))
+        raise ConfigError(f"{_prefix + key!r} is a group; set one of its fields, e.g. {_prefix + key}.{example}")
+    if isinstance(value, str):
+        value = _parse(value, fields[head], _prefix + key)
+    return dataclasses.replace(cfg, **{head: value})
+
+
+def build(preset: str | None = None, sets: typing.Iterable[str] = (), **overrides) -> TrainConfig:
+    """Preset, then ``key=value`` strings, then keyword overrides (dotted keys as ``env__backend``)."""
+    cfg = TrainConfig()
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+        for k, v in PRESETS[preset].items():
+            cfg = override(cfg, k, v)
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: write key=value, e.g. --set ppo.learning_rate=1e-4")
+        cfg = override(cfg, key.strip(), value.strip())
+    for k, v in overrides.items():
+        cfg = override(cfg, k.replace("__", "."), v)
+    return validate(cfg)
+
+
+def validate(cfg: TrainConfig) -> TrainConfig:
+    env = GraspConfig.make(**dataclasses.asdict(cfg.env))  # checks objects and backend
+    cfg = dataclasses.replace(cfg, env=env)
+    for name in ("num_envs", "unroll_length", "total_steps", "checkpoint_every", "keep_checkpoints", "eval_envs"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {getattr(cfg, name)}")
+    if cfg.steps_per_update % cfg.ppo.num_minibatches:
+        raise ConfigError(f"num_envs * unroll_length ({cfg.steps_per_update}) must divide into "
+                          f"ppo.num_minibatches ({cfg.ppo.num_minibatches}) equal minibatches")
+    return cfg
+
+
+def to_dict(cfg) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(cfg)))
+
+
+def from_dict(data: dict) -> TrainConfig:
+    env = GraspConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["env"].items()})
+    ppo = PPOConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["ppo"].items()})
+    rest = {k: v for k, v in data.items() if k not in ("env", "ppo")}
+    return TrainConfig(env=env, ppo=ppo, **rest)
+
+
+def differences(a: dict, b: dict, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two config dicts."""
+    out = []
+    for k in sorted(set(a) | set(b)):
+        key = prefix + k
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += differences(va, vb, key + ".")
+        elif va != vb:
+            out.append(key)
+    return out

@@ -1,0 +1,1 @@
+"""Brax-style jitted PPO: networks, losses, and ``make_train`` (one jitted update, host loop outside)."""

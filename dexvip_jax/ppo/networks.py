@@ -1,0 +1,50 @@
+"""Flax actor-critic: motor MLP encoder, fused features, Gaussian policy with state-independent log-std.
+
+GRAFF/DexVIP: motor MLP 512-512 (a visual CNN joins the fused features in pixel mode), then actor
+and critic heads. An observation key ``"privileged"``, when present, feeds only the critic
+(asymmetric actor-critic). Observations arrive normalised (``normalize.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class MLP(nn.Module):
+    hidden: Sequence[int]
+
+    @nn.compact
+    def __call__(self, x):
+        for h in self.hidden:
+            x = nn.tanh(nn.Dense(h, kernel_init=nn.initializers.orthogonal(jnp.sqrt(2.0)))(x))
+        return x
+
+
+class ActorCritic(nn.Module):
+    action_size: int
+    hidden: Sequence[int] = (512, 512)
+    init_log_std: float = 0.0
+
+    @nn.compact
+    def __call__(self, obs: dict[str, jax.Array]):
+        features = MLP(self.hidden, name="motor_encoder")(obs["motor"])
+        mean = nn.Dense(self.action_size, kernel_init=nn.initializers.orthogonal(0.01), name="actor")(features)
+        log_std = self.param("log_std", nn.initializers.constant(self.init_log_std), (self.action_size,))
+        if "privileged" in obs:
+            critic_in = MLP(self.hidden, name="critic_encoder")(jnp.concatenate([obs["motor"], obs["privileged"]], -1))
+        else:
+            critic_in = features
+        value = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0), name="critic")(critic_in)[..., 0]
+        return mean, jnp.broadcast_to(log_std, mean.shape), value
+
+
+def gaussian_log_prob(x, mean, log_std):
+    return jnp.sum(-0.5 * ((x - mean) / jnp.exp(log_std)) ** 2 - log_std - 0.5 * jnp.log(2 * jnp.pi), axis=-1)
+
+
+def gaussian_entropy(log_std):
+    return jnp.sum(log_std + 0.5 * jnp.log(2 * jnp.pi * jnp.e), axis=-1)

@@ -1,0 +1,180 @@
+"""``make_train(config, env)``: static setup outside, one jitted PPO update inside.
+
+``Trainer.init(rng)`` builds the whole ``TrainingState`` (params, optimizer state, normaliser
+statistics, return-scaling state, env state, RNG, counters): everything a resumed run needs to
+continue as if never stopped. ``Trainer.update(state)`` is one jitted iteration — a ``lax.scan``
+unroll of the auto-resetting batched env, GAE, and minibatch SGD epochs — so the Python loop only
+logs, evaluates and checkpoints. Every input is a traced argument, so later callers can ``vmap``
+``update`` over seeds or reward weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, NamedTuple
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+from brax.envs.base import Env
+
+from dexvip_jax.config import PPOConfig
+from dexvip_jax.envs.wrappers import wrap_for_training
+from dexvip_jax.ppo.losses import gae, ppo_loss
+from dexvip_jax.ppo.networks import ActorCritic, gaussian_log_prob
+from dexvip_jax.ppo.normalize import RunningStats
+
+
+@flax.struct.dataclass
+class TrainingState:
+    params: Any
+    opt_state: Any
+    obs_stats: dict[str, RunningStats]
+    ret_stats: RunningStats
+    ret_acc: jax.Array  # per-env running discounted return, for reward scaling
+    env_state: Any
+    rng: jax.Array
+    env_steps: jax.Array
+    updates: jax.Array
+
+
+class Trainer(NamedTuple):
+    init: Callable[[jax.Array], TrainingState]
+    update: Callable[[TrainingState], tuple[TrainingState, dict]]
+    evaluate: Callable[[TrainingState, jax.Array], dict]
+    act: Callable  # (params, obs_stats, obs, rng | None) -> action; None: deterministic
+    network: ActorCritic
+
+
+def as_dict(obs) -> dict[str, jax.Array]:
+    """Peer envs observe a flat array; ours a dict. The network reads ``"motor"``."""
+    return obs if isinstance(obs, dict) else {"motor": obs}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What ``make_train`` needs, from a TrainConfig or set by hand for a peer env."""
+
+    ppo: PPOConfig
+    num_envs: int
+    unroll_length: int
+    episode_length: int
+    eval_envs: int = 16
+
+
+def settings_from(config) -> Settings:
+    return Settings(config.ppo, config.num_envs, config.unroll_length, config.env.episode_length, config.eval_envs)
+
+
+def make_train(settings: Settings, env: Env) -> Trainer:
+    p = settings.ppo
+    batched = wrap_for_training(env, settings.num_envs, settings.episode_length)
+    size = env.observation_size
+    obs_shapes = {k: tuple(v) for k, v in size.items()} if isinstance(size, dict) else {"motor": (size,)}
+    network = ActorCritic(env.action_size, tuple(p.hidden), p.init_log_std)
+    tx = optax.chain(optax.clip_by_global_norm(p.max_grad_norm), optax.adam(p.learning_rate, eps=p.adam_eps))
+    n_batch = settings.num_envs * settings.unroll_length
+    mb_size = n_batch // p.num_minibatches
+
+    def normalize(stats, obs):
+        obs = as_dict(obs)
+        if not p.normalize_obs:
+            return obs
+        return {k: stats[k].normalize(v) if k in stats else v for k, v in obs.items()}
+
+    def init(rng: jax.Array) -> TrainingState:
+        k_net, k_env, k_next = jax.random.split(rng, 3)
+        dummy = {k: jnp.zeros(s) for k, s in obs_shapes.items()}
+        params = network.init(k_net, dummy)
+        return TrainingState(
+            params=params, opt_state=tx.init(params),
+            obs_stats={k: RunningStats.create(s) for k, s in obs_shapes.items() if len(s) == 1},
+            ret_stats=RunningStats.create(()), ret_acc=jnp.zeros(settings.num_envs),
+            env_state=batched.reset(k_env), rng=k_next,
+            env_steps=jnp.zeros((), jnp.int32), updates=jnp.zeros((), jnp.int32))
+
+    def act(params, obs_stats, obs, rng=None):
+        mean, log_std, _ = network.apply(params, normalize(obs_stats, obs))
+        if rng is None:
+            return mean
+        return mean + jnp.exp(log_std) * jax.random.normal(rng, mean.shape)
+
+    def update(ts: TrainingState) -> tuple[TrainingState, dict]:
+        rng, k_unroll, k_sgd = jax.random.split(ts.rng, 3)
+
+        def env_step(state, key):
+            obs = normalize(ts.obs_stats, state.obs)
+            mean, log_std, value = network.apply(ts.params, obs)
+            action = mean + jnp.exp(log_std) * jax.random.normal(key, mean.shape)
+            nxt = batched.step(state, action)
+            trans = {"obs": obs, "raw_obs": as_dict(state.obs), "action": action,
+                     "logp": gaussian_log_prob(action, mean, log_std), "value": value,
+                     "reward": nxt.reward, "done": nxt.done, "truncation": nxt.info["truncation"],
+                     "terminal_obs": normalize(ts.obs_stats, nxt.info["terminal_obs"]),
+                     "terminal_return": nxt.info["terminal_return"], "metrics": nxt.metrics}
+            return nxt, trans
+
+        env_state, traj = jax.lax.scan(env_step, ts.env_state, jax.random.split(k_unroll, settings.unroll_length))
+        next_values = network.apply(ts.params, traj["terminal_obs"])[2]
+
+        def discounted(g, x):
+            r, d = x
+            g = g * p.gamma + r
+            return g * (1.0 - d), g
+
+        ret_acc, running = jax.lax.scan(discounted, ts.ret_acc, (traj["reward"], traj["done"]))
+        ret_stats = ts.ret_stats.update(running)
+        reward = traj["reward"] / jnp.sqrt(ret_stats.var + 1e-8) if p.scale_rewards else traj["reward"]
+        termination = traj["done"] * (1.0 - traj["truncation"])
+        advantage, target = gae(reward, traj["value"], next_values, termination, traj["done"], p.gamma, p.gae_lambda)
+
+        batch = {"obs": traj["obs"], "action": traj["action"], "logp": traj["logp"], "value": traj["value"],
+                 "advantage": advantage, "target": target}
+        batch = jax.tree.map(lambda x: x.reshape((n_batch,) + x.shape[2:]), batch)
+        loss_fn = jax.value_and_grad(ppo_loss, has_aux=True)
+
+        def epoch(carry, key):
+            def minibatch(carry, idx):
+                params, opt_state = carry
+                mb = jax.tree.map(lambda x: x[idx], batch)
+                (_, metrics), grads = loss_fn(params, network.apply, mb, p.clip, p.value_coef, p.entropy_coef,
+                                              p.clip_value, p.normalize_advantages)
+                updates, opt_state = tx.update(grads, opt_state, params)
+                return (optax.apply_updates(params, updates), opt_state), metrics
+
+            perm = jax.random.permutation(key, n_batch).reshape(p.num_minibatches, mb_size)
+            return jax.lax.scan(minibatch, carry, perm)
+
+        (params, opt_state), losses = jax.lax.scan(epoch, (ts.params, ts.opt_state), jax.random.split(k_sgd, p.epochs))
+        obs_stats = {k: s.update(traj["raw_obs"][k]) for k, s in ts.obs_stats.items()} if p.normalize_obs else ts.obs_stats
+
+        episodes = traj["done"].sum()
+        metrics = {k: v.mean() for k, v in losses.items()}
+        metrics.update({f"env/{k}": v.mean() for k, v in traj["metrics"].items()})
+        metrics.update({
+            "episodes": episodes,
+            "episode_return": jnp.where(episodes > 0, (traj["terminal_return"] * traj["done"]).sum() / jnp.maximum(episodes, 1), jnp.nan),
+            "reward_per_step": traj["reward"].mean(),
+            "policy_std": jnp.exp(params["params"]["log_std"]).mean(),
+        })
+        new = ts.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, ret_stats=ret_stats,
+                         ret_acc=ret_acc, env_state=env_state, rng=rng,
+                         env_steps=ts.env_steps + n_batch, updates=ts.updates + 1)
+        return new, metrics
+
+    def evaluate(ts: TrainingState, rng: jax.Array) -> dict:
+        """Deterministic policy, ``eval_envs`` fresh episodes of ``episode_length`` steps."""
+        state = jax.vmap(env.reset)(jax.random.split(rng, settings.eval_envs))
+
+        def step(carry, _):
+            state, ret, alive = carry
+            nxt = jax.vmap(env.step)(state, act(ts.params, ts.obs_stats, state.obs))
+            ret = ret + alive * nxt.reward
+            return (nxt, ret, alive * (1.0 - nxt.done)), jax.tree.map(lambda m: (m * alive).mean(), nxt.metrics)
+
+        zeros = jnp.zeros(settings.eval_envs)
+        (_, ret, _), metrics = jax.lax.scan(step, (state, zeros, zeros + 1.0), None, length=settings.episode_length)
+        return {"eval/episode_return": ret.mean(), **{f"eval/{k}": v.mean() for k, v in metrics.items()}}
+
+    return Trainer(init=init, update=update, evaluate=evaluate, act=act, network=network)

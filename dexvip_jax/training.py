@@ -1,0 +1,163 @@
+"""The host loop of ``dexvip train``: jitted updates, logging, evaluation, checkpoints, the curve.
+
+Writes under ``out``: ``config.json``, ``metrics.jsonl`` (one JSON line per update and per
+evaluation), ``checkpoints/`` (Orbax), ``tb/`` (TensorBoard events) and ``curve.png``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+
+import jax
+import numpy as np
+
+from dexvip_jax import config as cfg_lib
+from dexvip_jax import envs
+from dexvip_jax.checkpoint import Checkpointer
+from dexvip_jax.errors import ConfigError
+from dexvip_jax.ppo.train import make_train, settings_from
+
+
+def shard_batch(tree, num_envs: int):
+    """With several devices: env-batch leaves split over a 1-D mesh, everything else replicated."""
+    devices = jax.devices()
+    if len(devices) == 1:
+        return tree
+    if num_envs % len(devices):
+        raise ConfigError(f"num_envs ({num_envs}) must divide over the {len(devices)} visible devices")
+    mesh = jax.sharding.Mesh(np.array(devices), ("batch",))
+    split = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
+    whole = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+
+    def put(x):
+        x = jax.numpy.asarray(x)
+        return jax.device_put(x, split if x.ndim and x.shape[0] == num_envs else whole)
+
+    return jax.tree.map(put, tree)
+
+
+def _write_json_atomic(path: str, data) -> None:
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+def _scalars(metrics: dict) -> dict:
+    return {k: float(v) for k, v in jax.device_get(metrics).items()}
+
+
+def plot_curve(rows: list[dict], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    train = [(r["env_steps"], r["episode_return"]) for r in rows if "episode_return" in r and not math.isnan(r["episode_return"])]
+    evals = [(r["env_steps"], r["eval/episode_return"]) for r in rows if "eval/episode_return" in r]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    if train:
+        ax.plot(*zip(*train), label="training episodes (stochastic)")
+    if evals:
+        ax.plot(*zip(*evals), "o-", label="evaluation (deterministic)")
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("episode return")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path + ".tmp.png", dpi=100)
+    plt.close(fig)
+    os.replace(path + ".tmp.png", path)
+
+
+def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bool = True) -> dict:
+    """Train ``cfg`` into ``out`` (continuing its latest checkpoint when ``resume``); returns a summary."""
+    out = os.path.abspath(out)
+    ckpt_dir = os.path.join(out, "checkpoints")
+    if resume and not os.path.isdir(ckpt_dir):
+        raise ConfigError(f"nothing to resume in {out}: it holds no checkpoints/ directory")
+    if not resume and os.path.isdir(ckpt_dir) and os.listdir(ckpt_dir):
+        raise ConfigError(f"{out} already holds a run; pass --resume {out} to continue it or choose another --out")
+    os.makedirs(out, exist_ok=True)
+
+    env = envs.load("grasp", **dataclasses.asdict(cfg.env))
+    trainer = make_train(settings_from(cfg), env)
+    checkpointer = Checkpointer(ckpt_dir, cfg, keep=cfg.keep_checkpoints)
+    state = jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed))
+    if resume:
+        state = checkpointer.restore(state)
+    _write_json_atomic(os.path.join(out, "config.json"), cfg_lib.to_dict(cfg))
+    state = shard_batch(state, cfg.num_envs)
+    update = jax.jit(trainer.update)
+    evaluate = jax.jit(trainer.evaluate)
+
+    from tensorboardX import SummaryWriter
+
+    writer = SummaryWriter(os.path.join(out, "tb"))
+    metrics_path = os.path.join(out, "metrics.jsonl")
+    rows = []
+    if resume and os.path.exists(metrics_path):
+        start = int(state.updates)
+        with open(metrics_path) as f:
+            rows = [r for r in map(json.loads, f) if r["update"] <= start]
+    with open(metrics_path + ".tmp", "w") as f:  # drop lines past the checkpoint we resumed from
+        f.writelines(json.dumps(r) + "\n" for r in rows)
+    os.replace(metrics_path + ".tmp", metrics_path)
+
+    def log(row: dict, f) -> None:
+        rows.append(row)
+        f.write(json.dumps(row) + "\n")
+        f.flush()
+        for k, v in row.items():
+            if k not in ("update", "env_steps") and not math.isnan(v):
+                writer.add_scalar(k, v, row["env_steps"])
+
+    def run_eval(state, f) -> dict:
+        key = jax.random.fold_in(jax.random.PRNGKey(cfg.seed + 1), int(state.updates))
+        row = {"update": int(state.updates), "env_steps": int(state.env_steps), **_scalars(evaluate(state, key))}
+        log(row, f)
+        return row
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    first = int(state.updates)
+    t_start = time.perf_counter()
+    t_first_update = None
+    last = {}
+    columns = (TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} steps"),
+               TextColumn("{task.fields[sps]:,.0f} steps/s"), TextColumn("return {task.fields[ret]}"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with open(metrics_path, "a") as f, Progress(*columns, disable=not progress) as bar:
+        task = bar.add_task("train", total=cfg.num_updates * cfg.steps_per_update,
+                            completed=first * cfg.steps_per_update, sps=0.0, ret="-")
+        for u in range(first, cfg.num_updates):
+            t0 = time.perf_counter()
+            state, metrics = update(state)
+            row = {"update": u + 1, "env_steps": (u + 1) * cfg.steps_per_update, **_scalars(metrics)}
+            dt = time.perf_counter() - t0
+            if t_first_update is None:
+                t_first_update = time.perf_counter() - t_start
+            row["steps_per_s"] = cfg.steps_per_update / dt
+            log(row, f)
+            last = row
+            ret = row["episode_return"]
+            bar.update(task, advance=cfg.steps_per_update, sps=row["steps_per_s"], ret="-" if math.isnan(ret) else f"{ret:.2f}")
+            done = u + 1 == cfg.num_updates
+            if (u + 1) % cfg.checkpoint_every == 0 or done:
+                checkpointer.save(u + 1, state)
+            if (cfg.eval_every and (u + 1) % cfg.eval_every == 0) or done:
+                last = {**last, **run_eval(state, f)}
+    checkpointer.close()
+    writer.close()
+    plot_curve(rows, os.path.join(out, "curve.png"))
+    elapsed = time.perf_counter() - t_start
+    timed = [r["steps_per_s"] for r in rows[1:] if "steps_per_s" in r]
+    return {"out": out, "updates": cfg.num_updates, "env_steps": cfg.num_updates * cfg.steps_per_update,
+            "resumed_from_update": first if resume else None, "wall_s": elapsed,
+            "time_to_first_update_s": t_first_update,
+            "steps_per_s_median": float(np.median(timed)) if timed else None,
+            "final": {k: v for k, v in last.items() if k.startswith(("eval/", "episode_return"))},
+            "files": {name: os.path.join(out, name) for name in ("config.json", "metrics.jsonl", "checkpoints", "tb", "curve.png")}}

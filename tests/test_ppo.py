@@ -1,0 +1,189 @@
+"""PPO: GAE, loss signs, exact resume, determinism, multi-device, checkpoint errors."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from dexvip_jax import config, training
+from dexvip_jax.checkpoint import Checkpointer
+from dexvip_jax.cli import main
+from dexvip_jax.errors import ConfigError
+from dexvip_jax.ppo.losses import gae, ppo_loss
+from dexvip_jax.ppo.networks import ActorCritic, gaussian_log_prob
+
+SMALL = ["num_envs=8", "unroll_length=8", "ppo.hidden=32,32", "ppo.num_minibatches=2",
+         "env.objects=mug,apple", "checkpoint_every=2", "eval_envs=4", "env.episode_length=12"]
+
+
+def small_config(**kw):
+    return config.build("cpu", SMALL, **kw)
+
+
+def test_gae_matches_a_hand_computed_case():
+    g, lam = 0.9, 0.5
+    r = jnp.array([1.0, 0.0, 2.0])
+    v = jnp.array([0.5, 1.0, 1.5])
+    nv = jnp.array([1.0, 1.5, 3.0])  # V of the obs each step ended in
+    # Step 1 fails (no bootstrap, trace cut); step 2 is a time-limit end (bootstrap, trace cut).
+    term, end = jnp.array([0.0, 1.0, 0.0]), jnp.array([0.0, 1.0, 1.0])
+    adv, target = gae(r, v, nv, term, end, g, lam)
+    d0, d1, d2 = 1 + g * 1.0 - 0.5, 0 - 1.0, 2 + g * 3.0 - 1.5
+    expected = jnp.array([d0 + g * lam * d1, d1, d2])
+    np.testing.assert_allclose(adv, expected, rtol=1e-6)
+    np.testing.assert_allclose(target, expected + v, rtol=1e-6)
+
+
+def _batch(net, params, key, advantage):
+    obs = {"motor": jax.random.normal(key, (32, 5))}
+    mean, log_std, value = net.apply(params, obs)
+    action = mean + 0.3
+    return {"obs": obs, "action": action, "logp": gaussian_log_prob(action, mean, log_std),
+            "value": value, "advantage": jnp.full(32, advantage), "target": value + 1.0}
+
+
+@pytest.mark.parametrize("advantage", [1.0, -1.0])
+def test_policy_loss_sign_and_a_gradient_step_lowers_the_loss(advantage):
+    net = ActorCritic(2, (16,))
+    params = net.init(jax.random.PRNGKey(0), {"motor": jnp.zeros((1, 5))})
+    batch = _batch(net, params, jax.random.PRNGKey(1), advantage)
+
+    def loss(p):
+        return ppo_loss(p, net.apply, batch, 0.2, 0.5, 0.0, True, False)
+
+    (l0, m0), grads = jax.value_and_grad(loss, has_aux=True)(params)
+    assert m0["loss/policy"] == pytest.approx(-advantage, rel=1e-5)  # ratio 1: -E[A]
+    assert m0["loss/value"] == pytest.approx(0.5, rel=1e-5)  # targets one above the values
+    stepped = jax.tree.map(lambda p, g: p - 1e-2 * g, params, grads)
+    (l1, m1) = loss(stepped)
+    assert l1 < l0
+    # The step moves the taken actions' probability up for A > 0 and down for A < 0.
+    mean, log_std, _ = net.apply(stepped, batch["obs"])
+    dlogp = gaussian_log_prob(batch["action"], mean, log_std) - batch["logp"]
+    assert np.sign(float(dlogp.mean())) == np.sign(advantage)
+
+
+def test_entropy_bonus_lowers_the_loss():
+    net = ActorCritic(2, (16,))
+    params = net.init(jax.random.PRNGKey(0), {"motor": jnp.zeros((1, 5))})
+    batch = _batch(net, params, jax.random.PRNGKey(1), 0.0)
+    l0 = ppo_loss(params, net.apply, batch, 0.2, 0.5, 0.0, True, False)[0]
+    l1 = ppo_loss(params, net.apply, batch, 0.2, 0.5, 0.01, True, False)[0]
+    assert l1 < l0
+
+
+def _params(out):
+    cfg = config.from_dict(json.load(open(os.path.join(out, "config.json"))))
+    ck = Checkpointer(os.path.join(out, "checkpoints"), cfg)
+    from dexvip_jax import envs
+    from dexvip_jax.ppo.train import make_train, settings_from
+    import dataclasses
+
+    tr = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
+    state = ck.restore(jax.jit(tr.init)(jax.random.PRNGKey(0)))
+    ck.close()
+    return state
+
+
+def _rows(out):
+    with open(os.path.join(out, "metrics.jsonl")) as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("straight"))
+    training.train(small_config(total_steps=4 * 64), out, progress=False)
+    return out
+
+
+def test_resume_continues_exactly(straight_run, tmp_path):
+    out = str(tmp_path / "resumed")
+    training.train(small_config(total_steps=2 * 64), out, progress=False)  # stop after 2 updates ...
+    training.train(small_config(total_steps=4 * 64), out, resume=True, progress=False)  # ... resume to 4
+    a, b = _params(straight_run), _params(out)
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))  # params, optimiser, normaliser, env, rng
+    # Training rows match (the stopped run's own end-of-run evaluation is an extra row).
+    train_rows = lambda out: [r for r in _rows(out) if "loss/policy" in r]  # noqa: E731
+    ra, rb = train_rows(straight_run), train_rows(out)
+    assert [r["update"] for r in rb] == [r["update"] for r in ra]
+    for x, y in zip(ra, rb):
+        assert x.keys() == y.keys()
+        assert all(x[k] == y[k] or (np.isnan(x[k]) and np.isnan(y[k])) for k in x if k != "steps_per_s")
+
+
+def test_same_seed_same_metrics(straight_run, tmp_path):
+    out = str(tmp_path / "again")
+    training.train(small_config(total_steps=4 * 64), out, progress=False)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "steps_per_s"} for r in rows]  # noqa: E731
+    assert json.dumps(strip(_rows(out))) == json.dumps(strip(_rows(straight_run)))
+    assert os.path.exists(os.path.join(out, "curve.png")) and os.listdir(os.path.join(out, "tb"))
+
+
+def test_mismatched_or_corrupt_checkpoint_is_a_clear_error(straight_run, tmp_path, capsys):
+    with pytest.raises(ConfigError, match="another config .*ppo.learning_rate"):
+        training.train(small_config(total_steps=8 * 64, ppo__learning_rate=1e-3), straight_run, resume=True,
+                       progress=False)
+    broken = str(tmp_path / "broken")
+    shutil.copytree(straight_run, broken)
+    latest = max(int(d) for d in os.listdir(os.path.join(broken, "checkpoints")) if d.isdigit())
+    for root, _, files in os.walk(os.path.join(broken, "checkpoints", str(latest), "state")):
+        for name in files:
+            with open(os.path.join(root, name), "wb") as f:
+                f.write(b"garbage")
+    code = main(["train", "--resume", broken, "--total-steps", str(8 * 64)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "corrupt or unreadable" in err[0] and "delete that step" in err[0]
+
+
+def test_train_refuses_to_overwrite_a_run(straight_run):
+    with pytest.raises(ConfigError, match="already holds a run; pass --resume"):
+        training.train(small_config(), straight_run, progress=False)
+
+
+def test_set_overrides_are_typed_and_checked():
+    cfg = config.build("cpu", ["ppo.hidden=64,32", "ppo.clip_value=false", "env.object_mass=none"])
+    assert cfg.ppo.hidden == (64, 32) and cfg.ppo.clip_value is False and cfg.env.object_mass is None
+    with pytest.raises(ConfigError, match="unknown config key 'ppo.lr'"):
+        config.build("cpu", ["ppo.lr=1"])
+    with pytest.raises(ConfigError, match="expected int"):
+        config.build("cpu", ["num_envs=many"])
+    with pytest.raises(ConfigError, match="must divide into"):
+        config.build("cpu", ["num_envs=3", "unroll_length=3"])
+
+
+SHARD_SCRIPT = """
+import os, sys
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=" + sys.argv[1]
+import dataclasses, jax, numpy as np
+from dexvip_jax import config, envs, training
+from dexvip_jax.ppo.train import make_train, settings_from
+cfg = config.build("cpu", sys.argv[2:])
+tr = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
+state = training.shard_batch(jax.jit(tr.init)(jax.random.PRNGKey(0)), cfg.num_envs)
+update = jax.jit(tr.update)
+for _ in range(3):
+    state, metrics = update(state)
+assert len(state.env_state.pipeline_state.qpos.sharding.device_set) == int(sys.argv[1])
+print("RESULT", *[float(np.abs(np.asarray(x)).sum()) for x in jax.tree.leaves(state.params)], float(metrics["loss/value"]))
+"""
+
+
+def test_two_device_sharded_run_equals_one_device(tmp_path):
+    script = tmp_path / "shard.py"
+    script.write_text(SHARD_SCRIPT)
+
+    def run(devices):
+        out = subprocess.run([sys.executable, str(script), str(devices), *SMALL], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr[-2000:]
+        line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT"))
+        return np.array([float(v) for v in line.split()[1:]])
+
+    np.testing.assert_allclose(run(2), run(1), rtol=1e-5)
