@@ -96,3 +96,33 @@ def bench_mujoco_c(num_envs: int, steps: int, nthread: int, substeps: int = 5, s
         batched = num_envs * steps / (time.perf_counter() - t0)
     return {"mujoco_c_single_thread_env_steps_per_s": single,
             "mujoco_rollout_env_steps_per_s": batched, "rollout_nthread": nthread}
+
+
+def bench_train(backend: str, num_envs: int, updates: int, unroll_length: int = 32, objects: str = "all",
+                hidden: tuple[int, ...] = (512, 512), seed: int = 0) -> dict:
+    """Training steps/s (env + PPO update) and the time from start to the first finished update."""
+    import dataclasses
+
+    from dexvip_jax import config
+    from dexvip_jax.ppo.train import make_train, settings_from
+
+    minibatches = 4 if num_envs * unroll_length <= 8192 else 32
+    cfg = config.build(None, env__backend=backend, env__objects=objects, num_envs=num_envs,
+                       unroll_length=unroll_length, ppo__hidden=hidden, ppo__num_minibatches=minibatches)
+    t0 = time.perf_counter()
+    env = envs.load("grasp", **dataclasses.asdict(cfg.env))
+    trainer = make_train(settings_from(cfg), env)
+    state = jax.jit(trainer.init)(jax.random.PRNGKey(seed))
+    update = jax.jit(trainer.update)
+    state, metrics = update(state)
+    jax.block_until_ready(metrics)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(updates):
+        state, metrics = update(state)
+    jax.block_until_ready(metrics)
+    run_s = time.perf_counter() - t0
+    return {"backend": backend, "num_envs": num_envs, "unroll_length": unroll_length, "updates": updates,
+            "objects": objects, "hidden": list(hidden), "epochs": cfg.ppo.epochs,
+            "num_minibatches": minibatches, "train_steps_per_s": updates * cfg.steps_per_update / run_s,
+            "time_to_first_update_s": first, "run_s": run_s}

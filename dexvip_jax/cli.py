@@ -83,6 +83,21 @@ def cmd_bench_env(args) -> int:
     return 0
 
 
+def cmd_bench_train(args) -> int:
+    from dexvip_jax import bench
+    from dexvip_jax.envs.grasp import default_backend
+
+    backend = args.backend or default_backend()
+    result = {"device": bench.device_info(),
+              **bench.bench_train(backend, args.num_envs, args.updates, args.unroll_length, args.objects)}
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(f"{backend}: {result['train_steps_per_s']:,.0f} training steps/s at {args.num_envs} envs "
+              f"(first update after {result['time_to_first_update_s']:.1f} s, {result['device']['device_kind']})")
+    return 0
+
+
 def _train_config(args):
     from dexvip_jax import config
     from dexvip_jax.envs.grasp import default_backend
@@ -168,6 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="skip the MuJoCo C reference figures")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=cmd_bench_env)
+    bt = bsub.add_parser("train", help="training steps/s (env + PPO update) and time to first update")
+    bt.add_argument("--backend", choices=("mjx", "mujoco"), help="default: mjx with a GPU, mujoco on CPU")
+    bt.add_argument("--num-envs", type=_positive, default=64)
+    bt.add_argument("--unroll-length", type=_positive, default=32)
+    bt.add_argument("--updates", type=_positive, default=10, help="timed updates after the first")
+    bt.add_argument("--objects", default="all")
+    bt.add_argument("--json", action="store_true")
+    bt.set_defaults(func=cmd_bench_train)
     return p
 
 

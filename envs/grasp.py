@@ -129,7 +129,9 @@ class GraspEnv(Env):
             "nonfinite": f.nonfinite.astype(jnp.float32),
         }
         done = f.nonfinite.astype(jnp.float32)
-        return state.replace(pipeline_state=data, obs=self._obs(f), reward=reward, done=done, metrics=metrics)
+        # Merge, so wrappers that add their own metrics (Brax's do) keep them.
+        return state.replace(pipeline_state=data, obs=self._obs(f), reward=reward, done=done,
+                             metrics={**state.metrics, **metrics})
 
     # -- helpers ------------------------------------------------------------------------------
 
