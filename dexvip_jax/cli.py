@@ -8,6 +8,7 @@ import os
 import sys
 
 from dexvip_jax.errors import ConfigError
+from dexvip_jax.experiments.methods import METHODS
 
 
 def enable_compilation_cache(path: str | None = None) -> str:
@@ -112,10 +113,12 @@ def _train_config(args):
             raise ConfigError(f"nothing to resume in {args.resume}: no config.json there")
         with open(saved) as f:
             cfg = config.from_dict(json.load(f))
+        if args.method and args.method != cfg.method:
+            raise ConfigError(f"the run in {args.resume} trains method {cfg.method!r}; drop --method to resume it")
         sets = list(args.set)
     else:
         preset = args.preset or ("cpu" if default_backend() == "mujoco" else "gpu")
-        cfg = config.build(preset)
+        cfg = config.build(preset, method=args.method)
         sets = list(args.set)
     flags = {"env.objects": args.objects, "total_steps": args.total_steps, "num_envs": args.num_envs,
              "env.backend": args.backend, "seed": args.seed}
@@ -158,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a grasping policy with PPO")
     t.add_argument("--preset", choices=("cpu", "gpu"), help="default: gpu with a GPU visible, else cpu")
+    t.add_argument("--method", choices=tuple(METHODS), help="reward preset (default: dexvip)")
     t.add_argument("--objects", help="comma-separated names, 'all', 'contactdb16' or 'extra11'")
     t.add_argument("--total-steps", type=_positive)
     t.add_argument("--num-envs", type=_positive)

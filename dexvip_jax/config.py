@@ -9,6 +9,7 @@ import typing
 
 from dexvip_jax.envs.grasp import GraspConfig
 from dexvip_jax.errors import ConfigError
+from dexvip_jax.experiments import methods
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,9 +35,32 @@ class PPOConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class RewardWeights:
+    """Weight of each reward term (``rewards.TERMS``); passed into training as JAX scalars."""
+
+    succ: float = 1.0
+    lift: float = 0.0
+    aff: float = 1.0
+    pose: float = 1.0
+    touch: float = 0.0
+    com: float = 0.0
+
+    @classmethod
+    def of(cls, method: str) -> "RewardWeights":
+        return cls(**methods.weights(method))
+
+    def as_jax(self) -> dict:
+        import jax.numpy as jnp
+
+        return {k: jnp.float32(v) for k, v in dataclasses.asdict(self).items()}
+
+
+@dataclasses.dataclass(frozen=True)
 class TrainConfig:
     env: GraspConfig = GraspConfig()
     ppo: PPOConfig = PPOConfig()
+    method: str = "dexvip"  # the preset the reward weights started from (a label once overridden)
+    reward: RewardWeights = RewardWeights()
     num_envs: int = 64
     unroll_length: int = 32  # env steps per env per update
     total_steps: int = 1_000_000  # env steps, summed over envs
@@ -110,14 +134,18 @@ def override(cfg, key: str, value, _prefix: str = ""):
     return dataclasses.replace(cfg, **{head: value})
 
 
-def build(preset: str | None = None, sets: typing.Iterable[str] = (), **overrides) -> TrainConfig:
-    """Preset, then ``key=value`` strings, then keyword overrides (dotted keys as ``env__backend``)."""
+def build(preset: str | None = None, sets: typing.Iterable[str] = (), method: str | None = None,
+          **overrides) -> TrainConfig:
+    """Preset, then the method's reward weights, then ``key=value`` strings, then keyword overrides
+    (dotted keys as ``env__backend``)."""
     cfg = TrainConfig()
     if preset is not None:
         if preset not in PRESETS:
             raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
         for k, v in PRESETS[preset].items():
             cfg = override(cfg, k, v)
+    if method is not None:
+        cfg = dataclasses.replace(cfg, method=method, reward=RewardWeights.of(method))
     for item in sets:
         key, sep, value = item.partition("=")
         if not sep:
@@ -131,6 +159,7 @@ def build(preset: str | None = None, sets: typing.Iterable[str] = (), **override
 def validate(cfg: TrainConfig) -> TrainConfig:
     env = GraspConfig.make(**dataclasses.asdict(cfg.env))  # checks objects and backend
     cfg = dataclasses.replace(cfg, env=env)
+    methods.weights(cfg.method)  # a known method
     for name in ("num_envs", "unroll_length", "total_steps", "checkpoint_every", "keep_checkpoints", "eval_envs"):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"{name} must be a positive integer, got {getattr(cfg, name)}")
@@ -145,10 +174,10 @@ def to_dict(cfg) -> dict:
 
 
 def from_dict(data: dict) -> TrainConfig:
-    env = GraspConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["env"].items()})
-    ppo = PPOConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["ppo"].items()})
-    rest = {k: v for k, v in data.items() if k not in ("env", "ppo")}
-    return TrainConfig(env=env, ppo=ppo, **rest)
+    groups = {"env": GraspConfig, "ppo": PPOConfig, "reward": RewardWeights}
+    parts = {name: cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data[name].items()})
+             for name, cls in groups.items()}
+    return TrainConfig(**parts, **{k: v for k, v in data.items() if k not in groups})
 
 
 def differences(a: dict, b: dict, prefix: str = "") -> list[str]:

@@ -86,7 +86,7 @@ def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bo
     env = envs.load("grasp", **dataclasses.asdict(cfg.env))
     trainer = make_train(settings_from(cfg), env)
     checkpointer = Checkpointer(ckpt_dir, cfg, keep=cfg.keep_checkpoints)
-    state = jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed))
+    state = jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax())
     if resume:
         state = checkpointer.restore(state)
     _write_json_atomic(os.path.join(out, "config.json"), cfg_lib.to_dict(cfg))

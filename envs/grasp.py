@@ -5,9 +5,10 @@
 ``substeps`` physics steps. Both are pure, jittable and vmappable on either backend. Episode
 bookkeeping and auto-reset live in ``wrappers.py``.
 
-The reward is a placeholder until the DexVIP terms land: R_succ, +1 while the hand touches the
-object and the object does not touch the table. A non-finite physics state ends the episode
-with zero reward and counts in ``metrics["nonfinite"]``.
+The reward is ``sum(w[k] * term_k)`` over ``rewards.TERMS``, each term logged unweighted as
+``metrics["reward/<term>"]``; the weights ``w`` are JAX scalars in ``state.info["reward_weights"]``
+(the config's ``method`` by default; a trainer passes its own, so a weight sweep is one vmap).
+A non-finite physics state ends the episode with zero reward and counts in ``metrics["nonfinite"]``.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ import jax.numpy as jnp
 import numpy as np
 from brax.envs.base import Env, State
 
+from dexvip_jax import rewards, targets
+from dexvip_jax.experiments import methods
+
 from dexvip_jax.envs import features as feat
 from dexvip_jax.envs import objects as zoo
 from dexvip_jax.envs import physics, scene
 from dexvip_jax.errors import ConfigError
 
-METRICS = ("reward/succ", "hand_obj_contact", "obj_table_contact", "touch_frac", "obj_height", "nonfinite")
+METRICS = tuple(f"reward/{t}" for t in rewards.TERMS) + (
+    "hand_obj_contact", "obj_table_contact", "touch_frac", "obj_height", "nonfinite")
 OBJ_QPOS = slice(len(scene.JOINTS), len(scene.JOINTS) + 7)  # the object's free joint: pos, quat
 
 
@@ -39,6 +44,17 @@ class GraspConfig:
     yaw_range_deg: tuple[float, float] = (0.0, 180.0)
     touch_threshold: float = 0.01  # N; a touch sensor above it is active (backends differ in magnitude)
     nthread: int = 0  # MuJoCo C threads; 0: all cores
+    method: str = "dexvip"  # reward weights when none are passed in (a trainer passes its own)
+    touch_gate: float = 0.3  # share of touch sensors active that gates the pose term
+    aff_threshold: float = 0.05  # m
+    com_threshold: float = 0.05  # m
+    lift_height: float = 0.02  # m
+    finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # pose error, root -> tip
+
+    @property
+    def reward_params(self) -> rewards.RewardParams:
+        return rewards.RewardParams(self.touch_gate, self.aff_threshold, self.com_threshold, self.lift_height,
+                                    tuple(self.finger_weights))
 
     @classmethod
     def make(cls, **overrides) -> "GraspConfig":
@@ -54,6 +70,7 @@ class GraspConfig:
             raise ConfigError(f"unknown backend {cfg.backend!r}; use 'mjx' (GPU) or 'mujoco' (CPU)")
         if cfg.substeps < 1 or cfg.episode_length < 1:
             raise ConfigError("substeps and episode_length must be positive integers")
+        methods.weights(cfg.method)  # a known method
         if cfg.object_mass is not None and not cfg.object_mass > 0:
             raise ConfigError(f"object_mass must be > 0 kg (or None for real masses), got {cfg.object_mass}")
         return cfg
@@ -80,6 +97,8 @@ class GraspEnv(Env):
         self._ctrl_mid = jnp.asarray((lo + hi) / 2, jnp.float32)
         self._ctrl_half = jnp.asarray((hi - lo) / 2, jnp.float32)
         self._qpos0 = jnp.zeros(self.mj_model.nq, jnp.float32)
+        self._targets = jnp.asarray(targets.load_targets(config.objects))
+        self.default_weights = {k: jnp.float32(v) for k, v in methods.weights(config.method).items()}
 
     # -- Brax Env contract ------------------------------------------------------------------
 
@@ -110,18 +129,18 @@ class GraspEnv(Env):
         f = self.features(obj, data)
         zero = jnp.zeros(())
         metrics = {k: zero for k in METRICS}
-        return State(pipeline_state=data, obs=self._obs(f), reward=zero, done=zero, metrics=metrics,
-                     info={"obj": obj, "yaw": yaw})
+        info = {"obj": obj, "yaw": yaw, "rest_height": f.obj_com[2], "reward_weights": self.default_weights}
+        return State(pipeline_state=data, obs=self._obs(f), reward=zero, done=zero, metrics=metrics, info=info)
 
     def step(self, state: State, action: jax.Array) -> State:
         obj = state.info["obj"]
         ctrl = self._ctrl_mid + jnp.clip(action, -1.0, 1.0) * self._ctrl_half
         data = self.physics.step(obj, state.pipeline_state, ctrl)
         f = self.features(obj, data)
-        succ = (f.hand_obj_contact & ~f.obj_table_contact).astype(jnp.float32)
-        reward = jnp.where(f.nonfinite, 0.0, succ)
+        t = rewards.terms(f, self._targets[obj], state.info["rest_height"], self.config.reward_params)
+        reward = jnp.where(f.nonfinite, 0.0, rewards.total(state.info["reward_weights"], t))
         metrics = {
-            "reward/succ": succ,
+            **{f"reward/{k}": jnp.where(f.nonfinite, 0.0, v) for k, v in t.items()},
             "hand_obj_contact": f.hand_obj_contact.astype(jnp.float32),
             "obj_table_contact": f.obj_table_contact.astype(jnp.float32),
             "touch_frac": f.touch.mean(),

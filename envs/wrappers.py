@@ -18,6 +18,9 @@ import jax.numpy as jnp
 from brax.envs.base import Env, State, Wrapper
 
 
+KEEP_ON_RESET = ("truncation", "reward_weights")
+
+
 class EpisodeWrapper(Wrapper):
     """Counts steps, ends episodes at ``episode_length``, flags truncation apart from failure."""
 
@@ -82,8 +85,9 @@ class AutoResetWrapper(Wrapper):
 
         def reset_done(out: State) -> State:
             fresh = jax.vmap(self._single_reset)(keys[:, 0])
-            # Fresh object, yaw, physics and counters; the finished transition keeps its done/truncation.
-            info = {**out.info, **{k: pick(v, out.info[k]) for k, v in fresh.info.items() if k != "truncation"}}
+            # Fresh object, yaw, physics and counters; the finished transition keeps its flags, and the
+            # env keeps the reward weights a trainer gave it.
+            info = {**out.info, **{k: pick(v, out.info[k]) for k, v in fresh.info.items() if k not in KEEP_ON_RESET}}
             return out.replace(pipeline_state=jax.tree.map(pick, fresh.pipeline_state, out.pipeline_state),
                                obs=jax.tree.map(pick, fresh.obs, out.obs), info=info)
 

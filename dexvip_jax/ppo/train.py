@@ -40,7 +40,7 @@ class TrainingState:
 
 
 class Trainer(NamedTuple):
-    init: Callable[[jax.Array], TrainingState]
+    init: Callable[..., TrainingState]  # (rng, reward_weights=None)
     update: Callable[[TrainingState], tuple[TrainingState, dict]]
     evaluate: Callable[[TrainingState, jax.Array], dict]
     act: Callable  # (params, obs_stats, obs, rng | None) -> action; None: deterministic
@@ -83,15 +83,24 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             return obs
         return {k: stats[k].normalize(v) if k in stats else v for k, v in obs.items()}
 
-    def init(rng: jax.Array) -> TrainingState:
+    def init(rng: jax.Array, reward_weights: dict | None = None) -> TrainingState:
+        """``reward_weights``: term -> scalar, traced (vmap over it for a sweep); our env keeps them in
+        ``info["reward_weights"]`` and weighs its terms with them on every step."""
         k_net, k_env, k_next = jax.random.split(rng, 3)
         dummy = {k: jnp.zeros(s) for k, s in obs_shapes.items()}
         params = network.init(k_net, dummy)
+        env_state = batched.reset(k_env)
+        if reward_weights is not None:
+            if "reward_weights" not in env_state.info:
+                raise ValueError("this env takes no reward weights; call init(rng) without them")
+            per_env = {k: jnp.broadcast_to(jnp.asarray(v, jnp.float32), (settings.num_envs,))
+                       for k, v in reward_weights.items()}
+            env_state = env_state.replace(info={**env_state.info, "reward_weights": per_env})
         return TrainingState(
             params=params, opt_state=tx.init(params),
             obs_stats={k: RunningStats.create(s) for k, s in obs_shapes.items() if len(s) == 1},
             ret_stats=RunningStats.create(()), ret_acc=jnp.zeros(settings.num_envs),
-            env_state=batched.reset(k_env), rng=k_next,
+            env_state=env_state, rng=k_next,
             env_steps=jnp.zeros((), jnp.int32), updates=jnp.zeros((), jnp.int32))
 
     def act(params, obs_stats, obs, rng=None):
@@ -164,8 +173,12 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         return new, metrics
 
     def evaluate(ts: TrainingState, rng: jax.Array) -> dict:
-        """Deterministic policy, ``eval_envs`` fresh episodes of ``episode_length`` steps."""
+        """Deterministic policy, ``eval_envs`` fresh episodes of ``episode_length`` steps, rewarded
+        with the weights the run trains with."""
         state = jax.vmap(env.reset)(jax.random.split(rng, settings.eval_envs))
+        if "reward_weights" in state.info:
+            w = {k: jnp.broadcast_to(v[0], (settings.eval_envs,)) for k, v in ts.env_state.info["reward_weights"].items()}
+            state = state.replace(info={**state.info, "reward_weights": w})
 
         def step(carry, _):
             state, ret, alive = carry

@@ -1,0 +1,81 @@
+"""DexVIP's reward terms as pure functions of ``Features`` (no simulator needed to test them).
+
+Every term is unweighted; the env returns ``reward = sum(weights[k] * terms[k])`` with ``weights``
+a pytree of JAX scalars carried in the env state, so a sweep over weights is one ``vmap``.
+Conventions follow the paper (shared/reference/dexvip_facts.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+from dexvip_jax.envs import scene
+from dexvip_jax.envs.features import Features
+
+TERMS = ("succ", "lift", "aff", "pose", "touch", "com")
+
+
+@dataclasses.dataclass(frozen=True)
+class RewardParams:
+    """Static thresholds of the terms (config, not swept)."""
+
+    touch_gate: float = 0.3  # share of the 21 touch sensors that counts as a grasp contact
+    aff_threshold: float = 0.05  # m; Chamfer distance at or below it costs nothing
+    com_threshold: float = 0.05  # m; palm-to-centre-of-mass distance at or below it costs nothing
+    lift_height: float = 0.02  # m above its resting height for the ``lift`` variant of success
+    finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # root -> tip
+
+
+def chamfer(a: jax.Array, b: jax.Array) -> jax.Array:
+    """Symmetric mean nearest-neighbour distance between point sets (n, 3) and (m, 3)."""
+    d = jnp.linalg.norm(a[:, None] - b[None], axis=-1)
+    return 0.5 * (d.min(axis=1).mean() + d.min(axis=0).mean())
+
+
+def pose_joint_weights(finger_weights) -> jax.Array:
+    """Weights over the 30 joints for the pose error: arm 0 (its pose is free), wrist 1, finger
+    joints by distance from the tip: J0 -> tip weight ... J3 and the metacarpal J4 -> root weight."""
+    root, *_ = finger_weights
+    w = []
+    for name in scene.JOINTS:
+        if name.startswith("AR"):
+            w.append(0.0)
+        elif name.startswith("WR"):
+            w.append(1.0)
+        else:
+            j = int(name[-1])  # FFJ3 .. FFJ0; LFJ4 / THJ4 also at the root
+            w.append(root if j >= 3 else finger_weights[3 - j])
+    return jnp.array(w)
+
+
+def touching(f: Features, p: RewardParams) -> jax.Array:
+    return f.touch.mean() >= p.touch_gate
+
+
+def terms(f: Features, target_pose: jax.Array, rest_height: jax.Array, p: RewardParams) -> dict[str, jax.Array]:
+    """All unweighted terms for one env. ``target_pose``: (30,) joint targets (arm entries unused);
+    ``rest_height``: the object's centre-of-mass height when the episode began."""
+    held = f.hand_obj_contact & ~f.obj_table_contact
+    lifted = f.hand_obj_contact & (f.obj_com[2] - rest_height > p.lift_height)
+    c = chamfer(f.hand_points, f.aff_points)
+    w = pose_joint_weights(p.finger_weights)
+    pose_err = jnp.sum(w * jnp.abs(f.joint_angles - target_pose)) / jnp.sum(w)
+    palm = f.hand_points[scene.PALM_POINT]
+    com_dist = jnp.linalg.norm(palm - f.obj_com)
+    gate = touching(f, p)
+    return {
+        "succ": held.astype(jnp.float32),
+        "lift": lifted.astype(jnp.float32),
+        "aff": -jnp.where(c > p.aff_threshold, c, 0.0),
+        "pose": jnp.where(gate, -pose_err, 0.0),
+        "touch": gate.astype(jnp.float32),
+        "com": -jnp.maximum(com_dist - p.com_threshold, 0.0),
+    }
+
+
+def total(weights: dict[str, jax.Array], t: dict[str, jax.Array]) -> jax.Array:
+    """The reward: sum over terms of weight times term (weights missing a term count as 0)."""
+    return sum(weights[k] * t[k] for k in TERMS if k in weights)

@@ -1,0 +1,28 @@
+"""Reward-weight presets for the paper's methods (shared/reference/dexvip_facts.md, alpha = beta = gamma = 1).
+
+Terms: succ (grasp held, object off the table), lift (held above its rest height), aff (affordance
+Chamfer), pose (consensus human pose, gated on touch), touch (>= 30% of sensors), com (palm to
+centre of mass). Weights absent from a preset are 0.
+"""
+
+from __future__ import annotations
+
+from dexvip_jax.errors import ConfigError
+
+METHODS: dict[str, dict[str, float]] = {
+    "com": {"succ": 1.0, "com": 1.0},  # COM baseline: palm-to-centre distance instead of R_aff
+    "touch": {"succ": 1.0, "touch": 1.0},  # TOUCH baseline: +1 when >= 30% of touch sensors fire
+    "graff": {"succ": 1.0, "aff": 1.0},  # GRAFF: R_succ + R_aff
+    "dexvip": {"succ": 1.0, "aff": 1.0, "pose": 1.0},  # DexVIP: R_succ + R_aff + R_pose
+    "aff_only": {"succ": 1.0, "aff": 1.0},  # ablation "affordance only" (GRAFF's reward, DexVIP's setup)
+    "aff_touch": {"succ": 1.0, "aff": 1.0, "touch": 1.0},  # ablation "affordance + touch"
+}
+
+
+def weights(method: str) -> dict[str, float]:
+    """All terms' weights for ``method`` (0 where the preset is silent)."""
+    from dexvip_jax.rewards import TERMS
+
+    if method not in METHODS:
+        raise ConfigError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    return {t: METHODS[method].get(t, 0.0) for t in TERMS}
