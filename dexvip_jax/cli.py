@@ -150,16 +150,8 @@ def cmd_train(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dexvip", description="DexVIP dexterous grasping on JAX + MuJoCo MJX")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    o = sub.add_parser("objects", help="list the object zoo")
-    o.add_argument("--json", action="store_true", help="print JSON")
-    o.add_argument("--sheet", metavar="PNG", help="also render a contact sheet of all objects (offscreen MuJoCo)")
-    o.set_defaults(func=cmd_objects)
-
-    t = sub.add_parser("train", help="train a grasping policy with PPO")
+def _train_flags(t) -> None:
+    """Flags that train and sweep share."""
     t.add_argument("--preset", choices=("cpu", "gpu"), help="default: gpu with a GPU visible, else cpu")
     t.add_argument("--method", choices=tuple(METHODS), help="reward preset (default: dexvip)")
     t.add_argument("--objects", help="comma-separated names, 'all', 'contactdb16' or 'extra11'")
@@ -170,10 +162,50 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any config field, e.g. --set ppo.learning_rate=1e-4 (repeatable)")
-    t.add_argument("--out", help="run directory (default: runs/grasp-<backend>-seed<N>)")
-    t.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
+    t.add_argument("--out", help="output directory (default under runs/)")
     t.add_argument("--json", action="store_true", help="print the summary as JSON (no progress bar)")
+
+
+def cmd_sweep(args) -> int:
+    from dexvip_jax import sweep
+
+    cfg = _train_config(args)
+    grid = sweep.parse_grid(args.grid)
+    out = args.out or os.path.join("runs", f"sweep-{cfg.method}-{cfg.env.backend}")
+    summary = sweep.sweep(cfg, grid, args.seeds, out, progress=not args.json)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    print(f"{summary['num_configs']} configurations, one program ({summary['compilations']} compilation), "
+          f"{summary['wall_s']:.0f} s")
+    for r in summary["configs"]:
+        flag = f"  DIVERGED at update {r['diverged_at_update']}" if r["diverged"] else ""
+        print(f"  {r['id']:28s} eval return {r['eval/episode_return']:8.3f}{flag}")
+    print(f"  summary       {os.path.join(os.path.abspath(out), 'summary.json')}")
+    print(f"  comparison    {os.path.join(os.path.abspath(out), 'comparison.png')}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dexvip", description="DexVIP dexterous grasping on JAX + MuJoCo MJX")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    o = sub.add_parser("objects", help="list the object zoo")
+    o.add_argument("--json", action="store_true", help="print JSON")
+    o.add_argument("--sheet", metavar="PNG", help="also render a contact sheet of all objects (offscreen MuJoCo)")
+    o.set_defaults(func=cmd_objects)
+
+    t = sub.add_parser("train", help="train a grasping policy with PPO")
+    _train_flags(t)
+    t.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
     t.set_defaults(func=cmd_train)
+
+    sw = sub.add_parser("sweep", help="train every reward-weight/seed combination in one compiled program")
+    _train_flags(sw)
+    sw.add_argument("--grid", action="append", default=[], metavar="reward.TERM=V1,V2",
+                    help="weights to sweep, e.g. --grid reward.pose=0,0.5,1 (repeatable: the product)")
+    sw.add_argument("--seeds", type=_positive, default=1, help="seeds per grid point (from --seed on)")
+    sw.set_defaults(func=cmd_sweep, resume=None)
 
     b = sub.add_parser("bench", help="benchmarks")
     bsub = b.add_subparsers(dest="what", required=True)

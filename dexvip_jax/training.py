@@ -22,20 +22,23 @@ from dexvip_jax.errors import ConfigError
 from dexvip_jax.ppo.train import make_train, settings_from
 
 
-def shard_batch(tree, num_envs: int):
-    """With several devices: env-batch leaves split over a 1-D mesh, everything else replicated."""
+def shard_batch(tree, batch: int):
+    """With several devices: leaves whose leading axis has length ``batch`` (envs, or a sweep's
+    configs) split over a 1-D mesh, everything else replicated. Multi-host: call
+    ``jax.distributed.initialize()`` first; ``jax.devices()`` then spans every host."""
     devices = jax.devices()
     if len(devices) == 1:
         return tree
-    if num_envs % len(devices):
-        raise ConfigError(f"num_envs ({num_envs}) must divide over the {len(devices)} visible devices")
+    if batch % len(devices):
+        raise ConfigError(f"the batch ({batch}) must divide over the {len(devices)} visible devices; "
+                          "change --num-envs or the number of configurations")
     mesh = jax.sharding.Mesh(np.array(devices), ("batch",))
     split = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
     whole = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
 
     def put(x):
         x = jax.numpy.asarray(x)
-        return jax.device_put(x, split if x.ndim and x.shape[0] == num_envs else whole)
+        return jax.device_put(x, split if x.ndim and x.shape[0] == batch else whole)
 
     return jax.tree.map(put, tree)
 
@@ -65,7 +68,8 @@ def plot_curve(rows: list[dict], path: str) -> None:
         ax.plot(*zip(*evals), "o-", label="evaluation (deterministic)")
     ax.set_xlabel("env steps")
     ax.set_ylabel("episode return")
-    ax.legend()
+    if ax.lines:
+        ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path + ".tmp.png", dpi=100)

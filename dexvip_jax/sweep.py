@@ -1,0 +1,188 @@
+"""Reward-weight and seed sweeps in ONE compiled program: ``vmap`` of the PPO update over configs.
+
+A sweep is a grid over ``reward.<term>`` weights times ``seeds``. Every configuration gets a
+leading axis on the TrainingState (its RNG and its reward weights are traced inputs), so K
+configurations compile once and run as one program. A configuration that diverges (NaN) is
+reported; vmapped lanes never mix, so the others are unaffected.
+
+Writes under ``out``: ``<config-id>/`` for each configuration (``config.json``, ``metrics.jsonl``,
+``checkpoints/``, ``curve.png`` — each one resumable and evaluable like a single run),
+``summary.json`` and ``comparison.png``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import math
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dexvip_jax import config as cfg_lib
+from dexvip_jax import envs, rewards
+from dexvip_jax.checkpoint import Checkpointer
+from dexvip_jax.errors import ConfigError
+from dexvip_jax.ppo.train import make_train, settings_from
+from dexvip_jax.training import _scalars, _write_json_atomic, plot_curve, shard_batch
+
+
+def parse_grid(items: list[str]) -> dict[str, list[float]]:
+    """``["reward.pose=0,0.5,1", ...]`` -> {"pose": [0.0, 0.5, 1.0], ...}; only reward weights sweep."""
+    grid: dict[str, list[float]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        key = key.strip()
+        term = key.removeprefix("reward.")
+        if not sep or not key.startswith("reward.") or term not in rewards.TERMS:
+            raise ConfigError(f"--grid {item!r}: write reward.<term>=v1,v2,... with a term of "
+                              f"{', '.join(rewards.TERMS)} (only reward weights are traced, so only they sweep)")
+        try:
+            grid[term] = [float(v) for v in values.split(",") if v.strip()]
+        except ValueError:
+            raise ConfigError(f"--grid {item!r}: values must be numbers, e.g. reward.pose=0,0.5,1") from None
+        if not grid[term]:
+            raise ConfigError(f"--grid {item!r}: give at least one value")
+    return grid
+
+
+def configurations(base: cfg_lib.TrainConfig, grid: dict[str, list[float]], seeds: int) -> list[tuple[str, cfg_lib.TrainConfig]]:
+    """(config-id, config) for every grid point and seed."""
+    if seeds < 1:
+        raise ConfigError(f"--seeds must be a positive integer, got {seeds}")
+    out = []
+    terms = list(grid)
+    for values in itertools.product(*(grid[t] for t in terms)):
+        weights = dataclasses.replace(base.reward, **dict(zip(terms, values)))
+        for s in range(seeds):
+            label = "-".join(f"{t}{v:g}" for t, v in zip(terms, values)) or base.method
+            out.append((f"{label}-seed{base.seed + s}", dataclasses.replace(base, reward=weights, seed=base.seed + s)))
+    return out
+
+
+def _lane(tree, i: int):
+    return jax.tree.map(lambda x: x[i], tree)
+
+
+def _finite(tree) -> jax.Array:
+    """Per configuration: are all parameters finite? (leading axis = configs)"""
+    leaves = [jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1) for x in jax.tree.leaves(tree)]
+    return jnp.stack(leaves).all(axis=0)
+
+
+def sweep(base: cfg_lib.TrainConfig, grid: dict[str, list[float]], seeds: int, out: str,
+          progress: bool = True) -> dict:
+    runs = configurations(base, grid, seeds)
+    out = os.path.abspath(out)
+    if os.path.exists(os.path.join(out, "summary.json")):
+        raise ConfigError(f"{out} already holds a sweep; choose another --out")
+    os.makedirs(out, exist_ok=True)
+    env = envs.load("grasp", **dataclasses.asdict(base.env))
+    trainer = make_train(settings_from(base), env)
+    k = len(runs)
+    keys = jnp.stack([jax.random.PRNGKey(c.seed) for _, c in runs])
+    weights = {t: jnp.array([getattr(c.reward, t) for _, c in runs], jnp.float32) for t in rewards.TERMS}
+    t0 = time.perf_counter()
+    state = jax.jit(jax.vmap(trainer.init))(keys, weights)
+    if jax.device_count() > 1 and k % jax.device_count() == 0:
+        state = shard_batch(state, k)
+    update = jax.jit(jax.vmap(trainer.update))
+    evaluate = jax.jit(jax.vmap(trainer.evaluate))
+
+    dirs = {cid: os.path.join(out, cid) for cid, _ in runs}
+    checkpointers = {}
+    for cid, c in runs:
+        os.makedirs(dirs[cid], exist_ok=True)
+        _write_json_atomic(os.path.join(dirs[cid], "config.json"), cfg_lib.to_dict(c))
+        checkpointers[cid] = Checkpointer(os.path.join(dirs[cid], "checkpoints"), c, keep=c.keep_checkpoints)
+    rows = {cid: [] for cid, _ in runs}
+    files = {cid: open(os.path.join(dirs[cid], "metrics.jsonl"), "w") for cid, _ in runs}
+    diverged_at: dict[str, int] = {}
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    timings = []
+    with Progress(TextColumn(f"[bold]sweep x{k}"), BarColumn(), TextColumn("{task.completed}/{task.total} updates"),
+                  TextColumn("{task.fields[sps]:,.0f} steps/s (all configs)"), TimeElapsedColumn(),
+                  disable=not progress) as bar:
+        task = bar.add_task("sweep", total=base.num_updates, sps=0.0)
+        compile_s = None
+        for u in range(base.num_updates):
+            t1 = time.perf_counter()
+            state, metrics = update(state)
+            ok = np.asarray(_finite(state.params))
+            metrics = jax.device_get(metrics)
+            dt = time.perf_counter() - t1
+            if compile_s is None:
+                compile_s = dt
+            else:
+                timings.append(dt)
+            for i, (cid, _) in enumerate(runs):
+                if not ok[i] and cid not in diverged_at:
+                    diverged_at[cid] = u + 1
+                row = {"update": u + 1, "env_steps": (u + 1) * base.steps_per_update,
+                       **{m: float(v[i]) for m, v in metrics.items()}}
+                rows[cid].append(row)
+                files[cid].write(json.dumps(row) + "\n")
+            bar.update(task, advance=1, sps=k * base.steps_per_update / dt)
+            last = u + 1 == base.num_updates
+            if (u + 1) % base.checkpoint_every == 0 or last:
+                host = jax.device_get(state)
+                for i, (cid, _) in enumerate(runs):
+                    checkpointers[cid].save(u + 1, _lane(host, i))
+        eval_keys = jax.vmap(jax.random.fold_in, (0, None))(
+            jnp.stack([jax.random.PRNGKey(c.seed + 1) for _, c in runs]), base.num_updates)
+        evals = jax.device_get(evaluate(state, eval_keys))
+    summary_rows = []
+    for i, (cid, c) in enumerate(runs):
+        ev = {m: float(v[i]) for m, v in evals.items()}
+        eval_row = {"update": base.num_updates, "env_steps": base.num_updates * base.steps_per_update, **ev}
+        rows[cid].append(eval_row)
+        files[cid].write(json.dumps(eval_row) + "\n")
+        files[cid].close()
+        checkpointers[cid].close()
+        plot_curve(rows[cid], os.path.join(dirs[cid], "curve.png"))
+        train_returns = [r["episode_return"] for r in rows[cid] if "episode_return" in r and not math.isnan(r["episode_return"])]
+        summary_rows.append({"id": cid, "dir": dirs[cid], "seed": c.seed, "reward": dataclasses.asdict(c.reward),
+                             "diverged": cid in diverged_at, "diverged_at_update": diverged_at.get(cid),
+                             "final_train_return": train_returns[-1] if train_returns else None, **ev})
+    wall = time.perf_counter() - t0
+    summary = {"configs": summary_rows, "num_configs": k, "updates": base.num_updates,
+               "env_steps_per_config": base.num_updates * base.steps_per_update, "wall_s": wall,
+               "first_update_s": compile_s,
+               "steps_per_s_all_configs": k * base.steps_per_update / float(np.median(timings)) if timings else None,
+               "compilations": update._cache_size()}
+    _write_json_atomic(os.path.join(out, "summary.json"), summary)
+    plot_comparison(summary_rows, rows, os.path.join(out, "comparison.png"))
+    return summary
+
+
+def plot_comparison(summary_rows, rows, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for r in summary_rows:
+        pts = [(x["env_steps"], x["episode_return"]) for x in rows[r["id"]]
+               if "episode_return" in x and not math.isnan(x["episode_return"])]
+        if pts:
+            ax1.plot(*zip(*pts), label=r["id"] + (" (diverged)" if r["diverged"] else ""))
+    ax1.set_xlabel("env steps")
+    ax1.set_ylabel("training episode return")
+    if ax1.lines:
+        ax1.legend(fontsize=7)
+    ax1.grid(alpha=0.3)
+    ids = [r["id"] for r in summary_rows]
+    ax2.bar(range(len(ids)), [r["eval/episode_return"] for r in summary_rows])
+    ax2.set_xticks(range(len(ids)), ids, rotation=45, ha="right", fontsize=7)
+    ax2.set_ylabel("final evaluation return")
+    fig.tight_layout()
+    fig.savefig(path + ".tmp.png", dpi=100)
+    plt.close(fig)
+    os.replace(path + ".tmp.png", path)
