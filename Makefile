@@ -1,10 +1,10 @@
 # make test  - fresh machine: create .venv, install dexvip-jax with its pinned stack, run the suite
-# make train - same set-up, then the main job (until the trainer lands: the env benchmark)
+# make train - same set-up, then the main job: train with the default preset (cpu without a GPU)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast train bench objects-sheet
+.PHONY: install test test-fast train bench bench-env objects-sheet
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,6 +21,9 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
 train: $(STAMP)
+	$(VENV)/bin/dexvip train
+
+bench-env: $(STAMP)
 	$(VENV)/bin/dexvip bench env
 
 bench: $(STAMP)

@@ -115,17 +115,18 @@ class GraspEnv(Env):
     def backend(self) -> str:
         return self.config.backend
 
-    def reset(self, rng: jax.Array) -> State:
+    def reset(self, rng: jax.Array, active=True) -> State:
+        """``active=False`` may skip the physics work: the caller will discard this state."""
         k_obj, k_yaw = jax.random.split(rng)
         obj = jax.random.randint(k_obj, (), 0, len(self.config.objects))
         lo, hi = np.deg2rad(self.config.yaw_range_deg)
-        return self.reset_to(obj, jax.random.uniform(k_yaw, (), minval=lo, maxval=hi))
+        return self.reset_to(obj, jax.random.uniform(k_yaw, (), minval=lo, maxval=hi), active)
 
-    def reset_to(self, obj: jax.Array, yaw: jax.Array) -> State:
+    def reset_to(self, obj: jax.Array, yaw: jax.Array, active=True) -> State:
         """The start state with object ``obj`` (index into ``config.objects``) turned by ``yaw`` rad."""
         quat = jnp.array([jnp.cos(yaw / 2), 0.0, 0.0, jnp.sin(yaw / 2)])
         qpos = self._qpos0.at[OBJ_QPOS].set(jnp.concatenate([jnp.zeros(3), quat]))
-        data = self.physics.init(obj, qpos)
+        data = self.physics.init(obj, qpos, active)
         f = self.features(obj, data)
         zero = jnp.zeros(())
         metrics = {k: zero for k in METRICS}

@@ -53,7 +53,8 @@ class MjxPhysics:
     def model_for(self, obj: jax.Array):
         return self.model.replace(**{k: v[obj] for k, v in self.tables.items()})
 
-    def init(self, obj: jax.Array, qpos: jax.Array):
+    def init(self, obj: jax.Array, qpos: jax.Array, active=True):
+        del active  # computed either way in the graph
         m = self.model_for(obj)
         d = self._mjx.make_data(m).replace(qpos=qpos)
         return self._mjx.forward(m, d)
@@ -88,12 +89,13 @@ class MujocoPhysics:
             sensordata=jax.ShapeDtypeStruct((self.nsensordata,), f32),
         )
 
-    def _host_forward(self, obj, qpos):
+    def _host_forward(self, obj, qpos, active):
         lead = obj.shape
         obj, qpos = obj.reshape(-1), np.asarray(qpos, np.float64).reshape(-1, self.nq)
-        sens = np.empty((obj.size, self.nsensordata))
+        sens = np.zeros((obj.size, self.nsensordata))
         d = self._datas[0]
-        for i, (o, q) in enumerate(zip(obj, qpos)):
+        for i in np.flatnonzero(np.asarray(active).reshape(-1)):
+            o, q = obj[i], qpos[i]
             mujoco.mj_resetData(self.models[o], d)
             d.qpos[:] = q
             mujoco.mj_forward(self.models[o], d)
@@ -129,8 +131,11 @@ class MujocoPhysics:
                 sensordata=sens[:, -1].astype(f32).reshape(lead + (self.nsensordata,)),
             )
 
-    def init(self, obj: jax.Array, qpos: jax.Array) -> PhysState:
-        return jax.pure_callback(self._host_forward, self._shapes(), obj, qpos, vmap_method="broadcast_all")
+    def init(self, obj: jax.Array, qpos: jax.Array, active=True) -> PhysState:
+        """``active=False`` skips the forward pass (the state's sensordata stays zero): auto-reset
+        under ``vmap`` evaluates resets for every env and keeps only the finished ones'."""
+        active = jnp.broadcast_to(jnp.asarray(active, bool), jnp.shape(obj))
+        return jax.pure_callback(self._host_forward, self._shapes(), obj, qpos, active, vmap_method="broadcast_all")
 
     def step(self, obj: jax.Array, data: PhysState, ctrl: jax.Array) -> PhysState:
         return jax.pure_callback(self._host_step, self._shapes(), obj, data.time, data.qpos, data.qvel, ctrl,

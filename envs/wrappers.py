@@ -13,6 +13,8 @@ the finished episode ended in; ``obs`` then holds the fresh episode's first obse
 
 from __future__ import annotations
 
+import inspect
+
 import jax
 import jax.numpy as jnp
 from brax.envs.base import Env, State, Wrapper
@@ -28,8 +30,8 @@ class EpisodeWrapper(Wrapper):
         super().__init__(env)
         self.episode_length = episode_length
 
-    def reset(self, rng: jax.Array) -> State:
-        state = self.env.reset(rng)
+    def reset(self, rng: jax.Array, **kwargs) -> State:
+        state = self.env.reset(rng, **kwargs)
         zero = jnp.zeros(())
         info = {**state.info, "steps": zero, "truncation": zero, "episode_return": zero}
         return state.replace(info=info)
@@ -66,6 +68,9 @@ class AutoResetWrapper(Wrapper):
     def __init__(self, env: VmapWrapper):
         super().__init__(env)
         self._single_reset = env.env.reset  # the per-env reset under the vmap
+        # Our env can skip the physics of resets that will be discarded (under an outer vmap the
+        # cond below becomes a select, and every env's reset would otherwise be paid each step).
+        self._masked = "active" in inspect.signature(env.unwrapped.reset).parameters
 
     def reset(self, rng: jax.Array) -> State:
         state = self.env.reset(rng)
@@ -84,7 +89,10 @@ class AutoResetWrapper(Wrapper):
             return jnp.where(mask, new, old)
 
         def reset_done(out: State) -> State:
-            fresh = jax.vmap(self._single_reset)(keys[:, 0])
+            if self._masked:
+                fresh = jax.vmap(lambda k, a: self._single_reset(k, active=a))(keys[:, 0], done)
+            else:
+                fresh = jax.vmap(self._single_reset)(keys[:, 0])
             # Fresh object, yaw, physics and counters; the finished transition keeps its flags, and the
             # env keeps the reward weights a trainer gave it.
             info = {**out.info, **{k: pick(v, out.info[k]) for k, v in fresh.info.items() if k not in KEEP_ON_RESET}}
