@@ -18,6 +18,7 @@ from rich.progress import track
 
 from dexvip_jax import bench
 from dexvip_jax.cli import enable_compilation_cache
+from dexvip_jax.files import write_result
 
 
 def main() -> int:
@@ -41,13 +42,8 @@ def main() -> int:
             row["share_of_raw_rollout"] = row["env_steps_per_s"] / row["reference"]["mujoco_rollout_env_steps_per_s"]
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
-    os.makedirs(args.out, exist_ok=True)
-    suffix = "_cold" if args.cold else ""
-    name = f"env_sps_{device['platform']}_{device['device_kind'].replace(' ', '_')}{suffix}.json".lower()
-    path = os.path.join(args.out, name)
-    with open(path + ".tmp", "w") as f:
-        json.dump({"device": device, "compilation_cache": not args.cold, "results": rows}, f, indent=1)
-    os.replace(path + ".tmp", path)
+    path = write_result(args.out, "env_sps_cold" if args.cold else "env_sps",
+                        {"device": device, "compilation_cache": not args.cold, "results": rows})
     print(f"wrote {path}")
     for r in rows:
         print(f"{r['backend']:7s} {r['num_envs']:5d} envs  {r['env_steps_per_s']:9,.0f} env steps/s  "

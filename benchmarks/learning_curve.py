@@ -3,7 +3,7 @@
     python benchmarks/learning_curve.py --preset cpu --method dexvip
 
 The run itself (checkpoints, TensorBoard) goes to runs/curve-<preset>-<method>/ (not committed);
-the summary and the per-update returns go to benchmarks/results/curve_<preset>_<method>.json and
+the summary and the per-update returns go to benchmarks/results/curve_<preset>_<method>_<device>.json and
 the plot to docs/curve_<preset>_<method>.png.
 """
 
@@ -15,6 +15,7 @@ import sys
 
 from dexvip_jax import bench, config, training
 from dexvip_jax.cli import enable_compilation_cache
+from dexvip_jax.files import write_result
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,10 +40,7 @@ def main() -> int:
               "summary": {k: v for k, v in summary.items() if k != "files"},
               "curve": [{k: r[k] for k in keep if k in r} for r in rows if "loss/policy" in r],
               "evaluations": [r for r in rows if "eval/episode_return" in r]}
-    out = os.path.join(ROOT, "benchmarks", "results", f"curve_{name}.json")
-    with open(out + ".tmp", "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(out + ".tmp", out)
+    out = write_result(os.path.join(ROOT, "benchmarks", "results"), f"curve_{name}", result)
     shutil.copy(os.path.join(run_dir, "curve.png"), os.path.join(ROOT, "docs", f"curve_{name}.png"))
     print(f"wrote {out} and docs/curve_{name}.png")
     return 0

@@ -8,7 +8,6 @@ so this bounds how often an episode ends early on a diverged state (``metrics["n
 
 import argparse
 import collections
-import json
 import os
 import sys
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from dexvip_jax import bench, envs
 from dexvip_jax.cli import enable_compilation_cache
+from dexvip_jax.files import write_result
 from dexvip_jax.envs import objects as zoo
 
 
@@ -50,11 +50,7 @@ def main() -> int:
     result = {"device": bench.device_info(), "backend": args.backend, "episodes": n,
               "steps_per_episode": env.config.episode_length, "nonfinite_episodes": int(diverged.sum()),
               "nonfinite_by_object": dict(per_object), "seed": args.seed}
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, f"stability_{args.backend}.json")
-    with open(path + ".tmp", "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(path + ".tmp", path)
+    path = write_result(args.out, f"stability_{args.backend}", result)
     print(f"{result['nonfinite_episodes']} of {n} random-action episodes went non-finite {dict(per_object)}; wrote {path}")
     return 0
 

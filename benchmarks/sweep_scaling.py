@@ -20,6 +20,7 @@ import jax.numpy as jnp
 
 from dexvip_jax import bench, config, envs, rewards
 from dexvip_jax.cli import enable_compilation_cache
+from dexvip_jax.files import write_result
 from dexvip_jax.ppo.train import make_train, settings_from
 
 
@@ -66,12 +67,8 @@ def main() -> int:
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     device = bench.device_info()
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, f"sweep_scaling_{args.backend}_{device['platform']}.json")
-    with open(path + ".tmp", "w") as f:
-        json.dump({"device": device, "backend": args.backend, "num_envs": args.num_envs, "updates": args.updates,
-                   "results": rows}, f, indent=1)
-    os.replace(path + ".tmp", path)
+    path = write_result(args.out, f"sweep_scaling_{args.backend}", {
+        "device": device, "backend": args.backend, "num_envs": args.num_envs, "updates": args.updates, "results": rows})
     print(f"wrote {path}")
     for r in rows:
         print(f"K={r['k']}: one program {r['one_program_s']:.1f} s vs sequential {r['sequential_s']:.1f} s "

@@ -16,6 +16,7 @@ from rich.progress import track
 
 from dexvip_jax import bench
 from dexvip_jax.cli import enable_compilation_cache
+from dexvip_jax.files import write_result
 
 
 def main() -> int:
@@ -33,11 +34,7 @@ def main() -> int:
         updates = args.updates if backend == "mujoco" or device["platform"] != "cpu" else 2
         rows.append(bench.bench_train(backend, n, updates))
         print(json.dumps(rows[-1]), file=sys.stderr)
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, f"train_sps_{device['platform']}_{device['device_kind'].replace(' ', '_')}.json".lower())
-    with open(path + ".tmp", "w") as f:
-        json.dump({"device": device, "results": rows}, f, indent=1)
-    os.replace(path + ".tmp", path)
+    path = write_result(args.out, "train_sps", {"device": device, "results": rows})
     print(f"wrote {path}")
     for r in rows:
         print(f"{r['backend']:7s} {r['num_envs']:5d} envs  {r['train_steps_per_s']:9,.0f} training steps/s  "

@@ -12,7 +12,6 @@ import platform
 import time
 
 import jax
-import jax.numpy as jnp
 import mujoco
 import mujoco.rollout
 import numpy as np

@@ -27,8 +27,9 @@ from dexvip_jax import config as cfg_lib
 from dexvip_jax import envs, rewards
 from dexvip_jax.checkpoint import Checkpointer
 from dexvip_jax.errors import ConfigError
+from dexvip_jax.files import write_json_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
-from dexvip_jax.training import _scalars, _write_json_atomic, plot_curve, shard_batch
+from dexvip_jax.training import plot_curve, shard_batch
 
 
 def parse_grid(items: list[str]) -> dict[str, list[float]]:
@@ -97,7 +98,7 @@ def sweep(base: cfg_lib.TrainConfig, grid: dict[str, list[float]], seeds: int, o
     checkpointers = {}
     for cid, c in runs:
         os.makedirs(dirs[cid], exist_ok=True)
-        _write_json_atomic(os.path.join(dirs[cid], "config.json"), cfg_lib.to_dict(c))
+        write_json_atomic(os.path.join(dirs[cid], "config.json"), cfg_lib.to_dict(c))
         checkpointers[cid] = Checkpointer(os.path.join(dirs[cid], "checkpoints"), c, keep=c.keep_checkpoints)
     rows = {cid: [] for cid, _ in runs}
     files = {cid: open(os.path.join(dirs[cid], "metrics.jsonl"), "w") for cid, _ in runs}
@@ -156,7 +157,7 @@ def sweep(base: cfg_lib.TrainConfig, grid: dict[str, list[float]], seeds: int, o
                "first_update_s": compile_s,
                "steps_per_s_all_configs": k * base.steps_per_update / float(np.median(timings)) if timings else None,
                "compilations": update._cache_size()}
-    _write_json_atomic(os.path.join(out, "summary.json"), summary)
+    write_json_atomic(os.path.join(out, "summary.json"), summary)
     plot_comparison(summary_rows, rows, os.path.join(out, "comparison.png"))
     return summary
 

@@ -19,6 +19,7 @@ from dexvip_jax import config as cfg_lib
 from dexvip_jax import envs
 from dexvip_jax.checkpoint import Checkpointer
 from dexvip_jax.errors import ConfigError
+from dexvip_jax.files import write_json_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
 
 
@@ -41,12 +42,6 @@ def shard_batch(tree, batch: int):
         return jax.device_put(x, split if x.ndim and x.shape[0] == batch else whole)
 
     return jax.tree.map(put, tree)
-
-
-def _write_json_atomic(path: str, data) -> None:
-    with open(path + ".tmp", "w") as f:
-        json.dump(data, f, indent=1)
-    os.replace(path + ".tmp", path)
 
 
 def _scalars(metrics: dict) -> dict:
@@ -93,7 +88,7 @@ def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bo
     state = jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax())
     if resume:
         state = checkpointer.restore(state)
-    _write_json_atomic(os.path.join(out, "config.json"), cfg_lib.to_dict(cfg))
+    write_json_atomic(os.path.join(out, "config.json"), cfg_lib.to_dict(cfg))
     state = shard_batch(state, cfg.num_envs)
     update = jax.jit(trainer.update)
     evaluate = jax.jit(trainer.evaluate)

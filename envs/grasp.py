@@ -8,7 +8,8 @@ bookkeeping and auto-reset live in ``wrappers.py``.
 The reward is ``sum(w[k] * term_k)`` over ``rewards.TERMS``, each term logged unweighted as
 ``metrics["reward/<term>"]``; the weights ``w`` are JAX scalars in ``state.info["reward_weights"]``
 (the config's ``method`` by default; a trainer passes its own, so a weight sweep is one vmap).
-A non-finite physics state ends the episode with zero reward and counts in ``metrics["nonfinite"]``.
+A non-finite physics state ends the episode with zero reward and counts in ``metrics["nonfinite"]``;
+an object pushed off the table ends it too (``metrics["dropped"]``). Neither is a time-out.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dexvip_jax.envs import physics, scene
 from dexvip_jax.errors import ConfigError
 
 METRICS = tuple(f"reward/{t}" for t in rewards.TERMS) + (
-    "hand_obj_contact", "obj_table_contact", "touch_frac", "obj_height", "nonfinite")
+    "hand_obj_contact", "obj_table_contact", "touch_frac", "obj_height", "nonfinite", "dropped")
 OBJ_QPOS = slice(len(scene.JOINTS), len(scene.JOINTS) + 7)  # the object's free joint: pos, quat
 
 
@@ -49,6 +50,7 @@ class GraspConfig:
     aff_threshold: float = 0.05  # m
     com_threshold: float = 0.05  # m
     lift_height: float = 0.02  # m
+    drop_height: float = -0.1  # m; an object whose centre falls below it has left the table: episode over
     finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # pose error, root -> tip
 
     @property
@@ -140,6 +142,8 @@ class GraspEnv(Env):
         f = self.features(obj, data)
         t = rewards.terms(f, self._targets[obj], state.info["rest_height"], self.config.reward_params)
         reward = jnp.where(f.nonfinite, 0.0, rewards.total(state.info["reward_weights"], t))
+        # Nothing below the table catches a pushed-off object; end the episode as a failure.
+        dropped = f.obj_com[2] < self.config.drop_height
         metrics = {
             **{f"reward/{k}": jnp.where(f.nonfinite, 0.0, v) for k, v in t.items()},
             "hand_obj_contact": f.hand_obj_contact.astype(jnp.float32),
@@ -147,8 +151,9 @@ class GraspEnv(Env):
             "touch_frac": f.touch.mean(),
             "obj_height": f.obj_com[2],
             "nonfinite": f.nonfinite.astype(jnp.float32),
+            "dropped": dropped.astype(jnp.float32),
         }
-        done = f.nonfinite.astype(jnp.float32)
+        done = (f.nonfinite | dropped).astype(jnp.float32)
         # Merge, so wrappers that add their own metrics (Brax's do) keep them.
         return state.replace(pipeline_state=data, obs=self._obs(f), reward=reward, done=done,
                              metrics={**state.metrics, **metrics})

@@ -145,3 +145,14 @@ def test_bad_env_config_is_a_one_line_error():
         envs.load("walker")
     with pytest.raises(ConfigError, match="object_mass must be > 0"):
         envs.load("grasp", object_mass=-1.0)
+
+
+def test_an_object_pushed_off_the_table_ends_the_episode_as_a_failure(env):
+    batched = wrap_for_training(env, 2)
+    state = jax.jit(batched.reset)(jax.random.PRNGKey(0))
+    data = state.pipeline_state
+    fallen = data.replace(qpos=data.qpos.at[0, NJ + 2].set(-0.5))  # env 0's object below the table top
+    out = jax.jit(batched.step)(state.replace(pipeline_state=fallen), jnp.zeros((2, env.action_size)))
+    np.testing.assert_array_equal(out.metrics["dropped"], [1, 0])
+    np.testing.assert_array_equal(out.done, [1, 0])
+    assert out.info["truncation"][0] == 0
