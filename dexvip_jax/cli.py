@@ -150,6 +150,59 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_prior_build(args) -> int:
+    from dexvip_jax.envs import objects as zoo
+    from dexvip_jax.prior import build, readers
+
+    name = zoo.get(args.object).name
+    if os.path.isdir(args.input):
+        poses = readers.read_images(args.input, args.model, left=args.left)
+    else:
+        poses = readers.read_keypoints(args.input, left=args.left)
+    prior = build.build_prior(poses, name, k=args.k, method=args.retarget, source=os.path.abspath(args.input))
+    out = build.save(prior, args.out or os.path.join("priors", f"{name}.json"))
+    if args.json:
+        print(json.dumps(prior, indent=1))
+    else:
+        _print_prior(prior)
+        print(f"wrote {os.path.abspath(out)}; train with it: --set env.prior_files={os.path.abspath(out)}")
+    return 0
+
+
+def _print_prior(p: dict) -> None:
+    from dexvip_jax.envs import scene
+
+    err = p.get("fingertip_error_m")
+    tail = f", fingertip error mean {1000 * sum(err) / len(err):.1f} mm" if err else ""
+    print(f"{p['object']}: {p['num_poses']} poses, k={p['k']} clusters {p['cluster_sizes']}, consensus pose "
+          f"#{p['consensus_index']}, retargeted by {p['retarget_method']}{tail}" + (" [SYNTHETIC]" if p.get("synthetic") else ""))
+    joints = ", ".join(f"{n} {v:+.2f}" for n, v in zip(scene.JOINTS, p["target_joints"]) if not n.startswith("AR"))
+    print(f"  target: {joints}")
+
+
+def cmd_prior_show(args) -> int:
+    from dexvip_jax import targets
+    from dexvip_jax.envs import objects as zoo
+
+    priors = targets.read(args.file, args.file) if args.file else targets.shipped()
+    names = [zoo.get(args.object).name] if args.object else list(priors)
+    missing = [n for n in names if n not in priors]
+    if missing:
+        raise ConfigError(f"no prior for {missing[0]!r} here; build one with `dexvip prior build --object {missing[0]}`")
+    if args.sheet:
+        from dexvip_jax.prior.figure import prior_sheet
+
+        prior_sheet({n: priors[n] for n in names}, args.sheet)
+    if args.json:
+        print(json.dumps({n: priors[n] for n in names}, indent=1))
+        return 0
+    for n in names:
+        _print_prior(priors[n])
+    if args.sheet:
+        print(f"wrote {os.path.abspath(args.sheet)}")
+    return 0
+
+
 def _train_flags(t) -> None:
     """Flags that train and sweep share."""
     t.add_argument("--preset", choices=("cpu", "gpu"), help="default: gpu with a GPU visible, else cpu")
@@ -206,6 +259,25 @@ def build_parser() -> argparse.ArgumentParser:
                     help="weights to sweep, e.g. --grid reward.pose=0,0.5,1 (repeatable: the product)")
     sw.add_argument("--seeds", type=_positive, default=1, help="seeds per grid point (from --seed on)")
     sw.set_defaults(func=cmd_sweep, resume=None)
+
+    pr = sub.add_parser("prior", help="build or show a hand-pose prior")
+    psub = pr.add_subparsers(dest="what", required=True)
+    pb = psub.add_parser("build", help="human poses -> k-medoids consensus -> Adroit target")
+    pb.add_argument("--input", required=True, help="keypoints (.json/.npz), FrankMocap JSON, or a folder of images")
+    pb.add_argument("--object", required=True)
+    pb.add_argument("--out", help="prior JSON to write (default: priors/<object>.json)")
+    pb.add_argument("--model", help="MediaPipe hand_landmarker.task, for a folder of images")
+    pb.add_argument("--k", type=_positive, help="clusters (default: chosen by silhouette)")
+    pb.add_argument("--retarget", choices=("ik", "angles"), default="ik")
+    pb.add_argument("--left", choices=("mirror", "drop"), default="mirror", help="what to do with left hands")
+    pb.add_argument("--json", action="store_true")
+    pb.set_defaults(func=cmd_prior_build)
+    ps = psub.add_parser("show", help="print the shipped priors or a prior file")
+    ps.add_argument("--object")
+    ps.add_argument("--file", help="a prior JSON from `dexvip prior build` (default: the shipped priors)")
+    ps.add_argument("--sheet", metavar="PNG", help="also draw each consensus pose beside its Adroit pose")
+    ps.add_argument("--json", action="store_true")
+    ps.set_defaults(func=cmd_prior_show)
 
     b = sub.add_parser("bench", help="benchmarks")
     bsub = b.add_subparsers(dest="what", required=True)

@@ -51,6 +51,7 @@ class GraspConfig:
     com_threshold: float = 0.05  # m
     lift_height: float = 0.02  # m
     drop_height: float = -0.1  # m; an object whose centre falls below it has left the table: episode over
+    prior_files: tuple[str, ...] = ()  # priors from `dexvip prior build`, before the shipped prior_data
     finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # pose error, root -> tip
 
     @property
@@ -99,7 +100,7 @@ class GraspEnv(Env):
         self._ctrl_mid = jnp.asarray((lo + hi) / 2, jnp.float32)
         self._ctrl_half = jnp.asarray((hi - lo) / 2, jnp.float32)
         self._qpos0 = jnp.zeros(self.mj_model.nq, jnp.float32)
-        self._targets = jnp.asarray(targets.load_targets(config.objects))
+        self._targets = jnp.asarray(targets.load_targets(config.objects, config.prior_files))
         self.default_weights = {k: jnp.float32(v) for k, v in methods.weights(config.method).items()}
 
     # -- Brax Env contract ------------------------------------------------------------------
