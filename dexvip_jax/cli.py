@@ -303,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dexvip_jax.envs.render import select_gl
+
+    select_gl()  # offscreen GL must be chosen before MuJoCo loads
     args = build_parser().parse_args(argv)
     try:
         enable_compilation_cache()

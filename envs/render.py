@@ -11,7 +11,8 @@ import os
 import numpy as np
 
 
-def _select_gl() -> None:
+def select_gl() -> None:
+    """Pick the offscreen GL (EGL with a GPU, else OSMesa) unless MUJOCO_GL is set; call before MuJoCo loads."""
     if "MUJOCO_GL" not in os.environ:
         gpu = os.path.exists("/dev/nvidia0") or os.path.exists("/dev/dri/renderD128")
         os.environ["MUJOCO_GL"] = "egl" if gpu else "osmesa"
@@ -21,7 +22,7 @@ def _select_gl() -> None:
 
 def object_image(name: str, width: int = 320, height: int = 240) -> np.ndarray:
     """One object on the table, hand hidden, seen from a camera fitted to its size."""
-    _select_gl()
+    select_gl()
     import mujoco
 
     from dexvip_jax.envs import objects as zoo

@@ -11,9 +11,9 @@ from dexvip_jax.prior import hand
 
 def adroit_image(joints, width: int = 240, height: int = 240) -> np.ndarray:
     """The Adroit hand (no object) at ``joints`` (30), seen from the palm side."""
-    from dexvip_jax.envs.render import _select_gl
+    from dexvip_jax.envs.render import select_gl
 
-    _select_gl()
+    select_gl()
     import mujoco
 
     from dexvip_jax.envs import scene
@@ -27,7 +27,7 @@ def adroit_image(joints, width: int = 240, height: int = 240) -> np.ndarray:
     palm = m.body("palm").id
     cam = mujoco.MjvCamera()
     cam.lookat[:] = d.xpos[palm] + d.xmat[palm].reshape(3, 3) @ np.array([0.0, 0.0, 0.07])
-    cam.distance, cam.azimuth, cam.elevation = 0.32, 60.0, -15.0
+    cam.distance, cam.azimuth, cam.elevation = 0.36, 45.0, -20.0
     renderer = mujoco.Renderer(m, height, width)
     try:
         renderer.update_scene(d, cam)
@@ -42,8 +42,8 @@ def draw_hand(ax, kp) -> None:
     for (finger, chain), c in zip(hand.CHAINS.items(), colours):
         pts = kp[[0, *chain]]
         ax.plot(pts[:, 0], pts[:, 2], pts[:, 1], "-o", color=c, markersize=2, linewidth=1.5)
-    ax.set_xlim(-0.8, 0.8), ax.set_ylim(-0.2, 1.8), ax.set_zlim(-1.0, 0.6)
-    ax.view_init(elev=20, azim=-60)
+    ax.set_xlim(-0.6, 1.2), ax.set_ylim(0.0, 2.0), ax.set_zlim(-1.1, 0.5)
+    ax.view_init(elev=15, azim=-50)
     ax.set_axis_off()
 
 
@@ -68,7 +68,7 @@ def prior_sheet(priors: dict[str, dict], path: str, per_row: int = 3) -> None:
     synthetic = any(p.get("synthetic") for p in priors.values())
     fig.suptitle("Consensus hand pose per object and its Adroit retargeting"
                  + (" — SYNTHETIC stand-in poses, not human data" if synthetic else ""), fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path + ".tmp.png", dpi=70)
     plt.close(fig)
     os.replace(path + ".tmp.png", path)
