@@ -15,7 +15,6 @@ an object pushed off the table ends it too (``metrics["dropped"]``). Neither is 
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import jax
 import jax.numpy as jnp
@@ -90,8 +89,7 @@ class GraspEnv(Env):
         models = [scene.compile_object(n, config.object_mass) for n in config.objects]
         self.mj_model = models[0]
         self.layout = scene.sensor_layout(models[0])
-        nthread = config.nthread or os.cpu_count() or 1
-        self.physics = (physics.MujocoPhysics(models, config.substeps, nthread) if config.backend == "mujoco"
+        self.physics = (physics.MujocoPhysics(models, config.substeps, config.nthread) if config.backend == "mujoco"
                         else physics.MjxPhysics(models, config.substeps))
         obj_body = self.mj_model.body("object").id
         self._aff = jnp.asarray(np.stack([zoo.affordance_points(zoo.get(n)) for n in config.objects]), jnp.float32)

@@ -6,9 +6,10 @@ or raises a one-line ConfigError that names the problem and the fix.
   ``handedness``); image or world coordinates alike (the prior is invariant to both);
 * FrankMocap-style outputs (JSON or pickle-free NPZ/JSON export): per frame
   ``pred_output_list[i]["right_hand"]["pred_joints_img" | "pred_joints_smpl"]`` (21 x 3);
-* a folder of images through MediaPipe Hands, when the user supplies a hand-landmarker model
-  file (``--model hand_landmarker.task``; the ``mediapipe`` wheel ships none and nothing here
-  downloads one).
+* a folder of images through MediaPipe Hands (``pip install mediapipe``), when the user supplies a
+  hand-landmarker model file (``--model hand_landmarker.task``; the ``mediapipe`` wheel ships none
+  and nothing here downloads one). MediaPipe labels handedness as if the image were mirrored (a
+  selfie); for ordinary photos and video frames its labels are swapped back (``selfie=False``).
 
 OpenPose hand order equals MediaPipe's (wrist, then thumb to pinky, root to tip). Left hands are
 mirrored (x -> -x) by default or dropped with ``left="drop"``.
@@ -108,7 +109,7 @@ def _frankmocap(data, path: str) -> np.ndarray:
     return _check(poses, path)
 
 
-def read_images(folder: str, model: str, left: str = "mirror") -> np.ndarray:
+def read_images(folder: str, model: str, left: str = "mirror", selfie: bool = False) -> np.ndarray:
     """MediaPipe Hands world landmarks for every hand in every image of ``folder``."""
     if not model or not os.path.isfile(model):
         raise ConfigError("reading images needs a MediaPipe hand-landmarker model file: download "
@@ -128,7 +129,8 @@ def read_images(folder: str, model: str, left: str = "mirror") -> np.ndarray:
             result = landmarker.detect(mp.Image.create_from_file(os.path.join(folder, name)))
             for lm, side in zip(result.hand_world_landmarks, result.handedness):
                 poses.append([[p.x, p.y, p.z] for p in lm])
-                hands.append(side[0].category_name.lower())
+                label = side[0].category_name.lower()
+                hands.append(label if selfie else {"left": "right", "right": "left"}[label])
     if not poses:
         raise ConfigError(f"{folder}: MediaPipe found no hands in {len(images)} images")
     return _hands(_check(poses, folder), hands, left, folder)
