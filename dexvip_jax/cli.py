@@ -201,6 +201,26 @@ def cmd_prior_show(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from dexvip_jax.evaluate import evaluate_checkpoint
+    from dexvip_jax.files import write_json_atomic
+
+    result = evaluate_checkpoint(args.checkpoint, args.episodes, args.objects, args.force)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        write_json_atomic(os.path.join(args.out, "eval.json"), result)
+        with open(os.path.join(args.out, "eval.md.tmp"), "w") as f:
+            f.write(result["markdown"] + "\n")
+        os.replace(os.path.join(args.out, "eval.md.tmp"), os.path.join(args.out, "eval.md"))
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(f"{args.checkpoint}: {result['env_steps']:,} training steps, {args.episodes} episodes per object, "
+              f"force {args.force} N")
+        print(result["markdown"])
+    return 0
+
+
 def _train_flags(t) -> None:
     """Flags that train and sweep share."""
     t.add_argument("--preset", choices=("cpu", "gpu"), help="default: gpu with a GPU visible, else cpu")
@@ -257,6 +277,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="weights to sweep, e.g. --grid reward.pose=0,0.5,1 (repeatable: the product)")
     sw.add_argument("--seeds", type=_positive, default=1, help="seeds per grid point (from --seed on)")
     sw.set_defaults(func=cmd_sweep, resume=None)
+
+    ev = sub.add_parser("eval", help="success, stability, functionality and posture of a trained policy")
+    ev.add_argument("--checkpoint", required=True, metavar="DIR", help="a dexvip train --out directory")
+    ev.add_argument("--episodes", type=_positive, default=100, help="per object, yaw evenly spaced over 180 degrees")
+    ev.add_argument("--objects", help="default: the objects the run trained on")
+    ev.add_argument("--force", type=float, default=1.0, metavar="NEWTONS", help="stability-test force (paper: 1 N)")
+    ev.add_argument("--out", help="write eval.json and eval.md here")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_eval)
 
     pr = sub.add_parser("prior", help="build or show a hand-pose prior")
     psub = pr.add_subparsers(dest="what", required=True)

@@ -134,10 +134,12 @@ class GraspEnv(Env):
         info = {"obj": obj, "yaw": yaw, "rest_height": f.obj_com[2], "reward_weights": self.default_weights}
         return State(pipeline_state=data, obs=self._obs(f), reward=zero, done=zero, metrics=metrics, info=info)
 
-    def step(self, state: State, action: jax.Array) -> State:
+    def step(self, state: State, action: jax.Array, object_force: jax.Array | None = None) -> State:
+        """``object_force``: an optional (3,) world force (N) on the object's centre of mass, held for
+        this control step (evaluation's stability test)."""
         obj = state.info["obj"]
         ctrl = self._ctrl_mid + jnp.clip(action, -1.0, 1.0) * self._ctrl_half
-        data = self.physics.step(obj, state.pipeline_state, ctrl)
+        data = self.physics.step(obj, state.pipeline_state, ctrl, object_force)
         f = self.features(obj, data)
         t = rewards.terms(f, self._targets[obj], state.info["rest_height"], self.config.reward_params)
         reward = jnp.where(f.nonfinite, 0.0, rewards.total(state.info["reward_weights"], t))

@@ -45,6 +45,7 @@ class MjxPhysics:
 
         self._mjx = mjx
         self.substeps = substeps
+        self.object_body = models[0].body("object").id
         self.model = mjx.put_model(models[0])
         tables = scene.object_tables(models)
         # Only fields MJX holds as device arrays; static numpy fields (e.g. *_sameframe) are unused.
@@ -59,9 +60,11 @@ class MjxPhysics:
         d = self._mjx.make_data(m).replace(qpos=qpos)
         return self._mjx.forward(m, d)
 
-    def step(self, obj: jax.Array, data, ctrl: jax.Array):
+    def step(self, obj: jax.Array, data, ctrl: jax.Array, object_force: jax.Array | None = None):
         m = self.model_for(obj)
         d = data.replace(ctrl=ctrl)
+        if object_force is not None:  # (3,) world-frame force at the object's centre of mass
+            d = d.replace(xfrc_applied=jnp.zeros_like(d.xfrc_applied).at[self.object_body, :3].set(object_force))
         return jax.lax.fori_loop(0, self.substeps, lambda _, d: self._mjx.step(m, d), d)
 
 
@@ -74,6 +77,7 @@ class MujocoPhysics:
         self.nthread = nthread or os.cpu_count() or 1
         m = models[0]
         self.nq, self.nv, self.nsensordata = m.nq, m.nv, m.nsensordata
+        self.nu, self.nbody, self.object_body = m.nu, m.nbody, m.body("object").id
         spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
         if mujoco.mj_stateSize(m, spec) != 1 + m.nq + m.nv:
             raise RuntimeError("full physics state is not (time, qpos, qvel): the model gained act/plugin state")
@@ -108,19 +112,26 @@ class MujocoPhysics:
             sensordata=sens.astype(f32).reshape(lead + (self.nsensordata,)),
         )
 
-    def _host_step(self, obj, time, qpos, qvel, ctrl):
+    def _host_step(self, obj, time, qpos, qvel, ctrl, force=None):
         lead = obj.shape
         obj = obj.reshape(-1)
         b = obj.size
         state0 = np.concatenate(
             [np.asarray(time, np.float64).reshape(b, 1), np.asarray(qpos, np.float64).reshape(b, -1),
              np.asarray(qvel, np.float64).reshape(b, -1)], axis=1)
-        control = np.ascontiguousarray(np.repeat(np.asarray(ctrl, np.float64).reshape(b, 1, -1), self.substeps, axis=1))
+        control = np.asarray(ctrl, np.float64).reshape(b, -1)
+        spec = mujoco.mjtState.mjSTATE_CTRL
+        if force is not None:  # controls become (ctrl, xfrc_applied of every body), mj_setState's order
+            xfrc = np.zeros((b, self.nbody, 6))
+            xfrc[:, self.object_body, :3] = np.asarray(force, np.float64).reshape(b, 3)
+            control = np.concatenate([control, xfrc.reshape(b, -1)], axis=1)
+            spec = spec | mujoco.mjtState.mjSTATE_XFRC_APPLIED
+        control = np.ascontiguousarray(np.repeat(control[:, None], self.substeps, axis=1))
         state = np.empty((b, self.substeps, state0.shape[1]))
         sens = np.empty((b, self.substeps, self.nsensordata))
         # Shapes and dtypes are built right above, so rollout's per-call checks are skipped.
         self._rollout.rollout([self.models[o] for o in obj], self._datas, state0, control, nstep=self.substeps,
-                              skip_checks=True, state=state, sensordata=sens,
+                              control_spec=int(spec), skip_checks=True, state=state, sensordata=sens,
                               chunk_size=max(1, b // (4 * self.nthread)))  # measured best at 64 envs
         last, f32 = state[:, -1], np.float32
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged env is flagged downstream
@@ -137,9 +148,9 @@ class MujocoPhysics:
         active = jnp.broadcast_to(jnp.asarray(active, bool), jnp.shape(obj))
         return jax.pure_callback(self._host_forward, self._shapes(), obj, qpos, active, vmap_method="broadcast_all")
 
-    def step(self, obj: jax.Array, data: PhysState, ctrl: jax.Array) -> PhysState:
-        return jax.pure_callback(self._host_step, self._shapes(), obj, data.time, data.qpos, data.qvel, ctrl,
-                                 vmap_method="broadcast_all")
+    def step(self, obj: jax.Array, data: PhysState, ctrl: jax.Array, object_force: jax.Array | None = None) -> PhysState:
+        args = (obj, data.time, data.qpos, data.qvel, ctrl) + (() if object_force is None else (object_force,))
+        return jax.pure_callback(self._host_step, self._shapes(), *args, vmap_method="broadcast_all")
 
 
 BACKENDS: dict[str, Any] = {"mjx": MjxPhysics, "mujoco": MujocoPhysics}

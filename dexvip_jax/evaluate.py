@@ -1,0 +1,131 @@
+"""Evaluation: success, stability, functionality and posture per object, deterministic policy.
+
+Per object, ``episodes`` episodes with the yaw evenly spaced over [0, 180) degrees, 200 steps each;
+then the stability test: a force of ``force`` newtons on the object's centre of mass along +x, -x,
++y, -y, +z, -z for 50 steps each, the policy still acting. Definitions (the paper leaves the last
+two's details open; these are ours):
+
+* success: the grasp (hand touches the object, object off the table) holds for all of the last
+  50 steps of the episode;
+* stability: success, and the grasp holds through all six force phases;
+* functionality: success, and the final Chamfer distance between the 21 hand points and the 20
+  affordance points is at most ``functional_distance`` (0.05 m, the affordance reward's threshold);
+* posture: 100 * max(0, 1 - e / e_open), e the final weighted joint error to the object's target
+  pose (the pose reward's error) and e_open that of the open start pose: 100 = the target pose,
+  0 = no closer than the open hand.
+
+All four are shares of all episodes (percent); the overall row averages the objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dexvip_jax import rewards
+from dexvip_jax.envs import objects as zoo
+
+HOLD_STEPS = 50
+FORCE_STEPS = 50
+DIRECTIONS = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], np.float32)
+
+
+def episode_metrics(grasp, grasp_forced, final_chamfer, pose_error, open_error, functional_distance=0.05) -> dict:
+    """Pure per-episode metrics. ``grasp``: (T,) bool over the episode; ``grasp_forced``: (6 * 50,)
+    bool over the force phases; the rest scalars. Returns 0/1 flags and posture in [0, 100]."""
+    success = jnp.all(grasp[-HOLD_STEPS:])
+    return {
+        "success": success.astype(jnp.float32),
+        "stability": (success & jnp.all(grasp_forced)).astype(jnp.float32),
+        "functionality": (success & (final_chamfer <= functional_distance)).astype(jnp.float32),
+        "posture": 100.0 * jnp.maximum(0.0, 1.0 - pose_error / jnp.maximum(open_error, 1e-6)),
+    }
+
+
+def make_evaluator(env, act, episodes: int, force: float, functional_distance: float = 0.05):
+    """A jitted ``run(params, obs_stats) -> per-episode metrics`` over every object of ``env``."""
+    n_obj = len(env.config.objects)
+    objs = jnp.repeat(jnp.arange(n_obj), episodes)
+    yaws = jnp.tile(jnp.arange(episodes) * (jnp.pi / episodes), n_obj)
+    weights = env.config.reward_params.finger_weights
+    joint_w = rewards.pose_joint_weights(weights)
+    length = env.config.episode_length
+
+    def pose_err(q, target):
+        return jnp.sum(joint_w * jnp.abs(q - target)) / jnp.sum(joint_w)
+
+    def run(params, obs_stats):
+        state = jax.vmap(env.reset_to)(objs, yaws)
+
+        def step(s, force_vec):
+            a = act(params, obs_stats, s.obs)
+            if force_vec is None:
+                s = jax.vmap(env.step)(s, a)
+            else:
+                s = jax.vmap(lambda st, ac: env.step(st, ac, force_vec))(s, a)
+            held = (s.metrics["hand_obj_contact"] > 0) & (s.metrics["obj_table_contact"] < 1)
+            return s, held
+
+        state, grasp = jax.lax.scan(lambda s, _: step(s, None), state, None, length=length)
+        feats = jax.vmap(env.features)(state.info["obj"], state.pipeline_state)
+        chamfer = jax.vmap(rewards.chamfer)(feats.hand_points, feats.aff_points)
+        targets = env._targets[objs]
+        err = jax.vmap(pose_err)(feats.joint_angles, targets)
+        err_open = jax.vmap(pose_err)(jnp.zeros_like(feats.joint_angles), targets)
+        forces = jnp.repeat(jnp.asarray(DIRECTIONS) * force, FORCE_STEPS, axis=0)
+        _, forced = jax.lax.scan(step, state, forces)
+        return jax.vmap(lambda g, gf, c, e, eo: episode_metrics(g, gf, c, e, eo, functional_distance))(
+            grasp.T, forced.T, chamfer, err, err_open)
+
+    return jax.jit(run), np.asarray(objs)
+
+
+def summarize(per_episode: dict, objs: np.ndarray, names) -> dict:
+    """Per-object means (success etc. in percent) and the overall mean over objects."""
+    out = {}
+    for i, name in enumerate(names):
+        mask = objs == i
+        out[name] = {k: float(np.asarray(v)[mask].mean() * (1 if k == "posture" else 100)) for k, v in per_episode.items()}
+    out["overall"] = {k: float(np.mean([out[n][k] for n in names])) for k in per_episode}
+    return out
+
+
+def markdown(table: dict, names) -> str:
+    groups = {n: zoo.get(n).group for n in names}
+    lines = ["| object | group | success % | stability % | functionality % | posture % |", "|---|---|---|---|---|---|"]
+    for n in list(names) + ["overall"]:
+        r = table[n]
+        lines.append(f"| {n} | {groups.get(n, '')} | {r['success']:.1f} | {r['stability']:.1f} | "
+                     f"{r['functionality']:.1f} | {r['posture']:.1f} |")
+    return "\n".join(lines)
+
+
+def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: float = 1.0) -> dict:
+    """Load a run's latest checkpoint and evaluate it; ``objects`` defaults to the run's own."""
+    import json
+    import os
+
+    from dexvip_jax import config as cfg_lib
+    from dexvip_jax import envs
+    from dexvip_jax.checkpoint import Checkpointer
+    from dexvip_jax.errors import ConfigError
+    from dexvip_jax.ppo.train import make_train, settings_from
+
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.exists(path):
+        raise ConfigError(f"{run_dir} is not a run directory (no config.json); pass the --out of a dexvip train run")
+    with open(path) as f:
+        cfg = cfg_lib.from_dict(json.load(f))
+    trainer = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
+    checkpointer = Checkpointer(os.path.join(run_dir, "checkpoints"), cfg)
+    state = checkpointer.restore(jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax()))
+    checkpointer.close()
+    env_cfg = dataclasses.replace(cfg.env, objects=zoo.resolve(objects) if objects else cfg.env.objects)
+    env = envs.load("grasp", **dataclasses.asdict(env_cfg))
+    run, objs = make_evaluator(env, trainer.act, episodes, force, env.config.aff_threshold)
+    table = summarize(jax.device_get(run(state.params, state.obs_stats)), objs, env.config.objects)
+    return {"run": os.path.abspath(run_dir), "env_steps": int(state.env_steps), "episodes_per_object": episodes,
+            "force_newtons": force, "objects": table, "markdown": markdown(table, env.config.objects)}

@@ -1,0 +1,82 @@
+"""Evaluation metrics with known answers, the external force, and `dexvip eval` on a tiny run."""
+
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from test_ppo import small_config
+
+from dexvip_jax import envs, training
+from dexvip_jax.cli import main
+from dexvip_jax.evaluate import FORCE_STEPS, HOLD_STEPS, episode_metrics
+
+T = 200
+
+
+def metrics(grasp, forced=None, chamfer=0.01, err=0.0, err_open=1.0):
+    forced = np.ones(6 * FORCE_STEPS, bool) if forced is None else forced
+    return {k: float(v) for k, v in episode_metrics(jnp.asarray(grasp), jnp.asarray(forced), chamfer, err, err_open).items()}
+
+
+def test_a_grasp_held_for_the_last_50_steps_is_a_success():
+    held = np.zeros(T, bool)
+    held[-HOLD_STEPS:] = True
+    assert metrics(held)["success"] == 1.0
+    slipped = held.copy()
+    slipped[-10] = False  # let go once near the end
+    assert metrics(slipped)["success"] == 0.0
+    assert metrics(np.zeros(T, bool))["success"] == 0.0
+
+
+def test_a_force_that_pulls_the_object_free_fails_stability():
+    held = np.ones(T, bool)
+    assert metrics(held)["stability"] == 1.0
+    pulled = np.ones(6 * FORCE_STEPS, bool)
+    pulled[4 * FORCE_STEPS + 7:] = False  # lost during the +z phase
+    out = metrics(held, pulled)
+    assert out["success"] == 1.0 and out["stability"] == 0.0
+
+
+def test_functionality_needs_the_hand_on_the_affordance_region_and_posture_is_normalised():
+    held = np.ones(T, bool)
+    assert metrics(held, chamfer=0.0)["functionality"] == 1.0
+    assert metrics(held, chamfer=0.2)["functionality"] == 0.0
+    assert metrics(np.zeros(T, bool), chamfer=0.0)["functionality"] == 0.0  # not a grasp
+    assert metrics(held, err=0.0)["posture"] == 100.0  # final pose = target
+    assert metrics(held, err=0.5, err_open=1.0)["posture"] == pytest.approx(50.0)
+    assert metrics(held, err=2.0, err_open=1.0)["posture"] == 0.0  # worse than the open hand
+
+
+def test_object_force_moves_the_object_in_its_direction():
+    env = envs.load("grasp", backend="mujoco", objects="mug")
+    state = env.reset_to(jnp.array(0), jnp.array(0.0))
+    step = jax.jit(lambda s, f: env.step(s, jnp.zeros(env.action_size), f))
+    up, side = state, state
+    for _ in range(10):
+        up = step(up, jnp.array([0.0, 0.0, 30.0]))  # three times the 1 kg object's weight
+        side = step(side, jnp.array([20.0, 0.0, 0.0]))  # beats friction (mu 1, 9.8 N normal)
+    com = lambda s: env.features(s.info["obj"], s.pipeline_state).obj_com  # noqa: E731
+    assert float(com(up)[2] - com(state)[2]) == pytest.approx(0.5 * 20.19 * 0.1**2, rel=0.1)  # (30 - g) / 1 kg
+    assert float(up.metrics["obj_table_contact"]) == 0.0
+    assert float(com(side)[0] - com(state)[0]) > 0.005  # pushed along +x
+
+
+def test_dexvip_eval_on_a_trained_run(tmp_path, capsys):
+    run = str(tmp_path / "run")
+    training.train(small_config(total_steps=2 * 64), run, progress=False)
+    out = str(tmp_path / "eval")
+    assert main(["eval", "--checkpoint", run, "--episodes", "2", "--force", "3", "--out", out, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    table = result["objects"]
+    assert set(table) == {"mug", "apple", "overall"} and result["force_newtons"] == 3.0
+    for name in ("mug", "apple"):
+        r = table[name]
+        assert 0 <= r["stability"] <= r["success"] <= 100 and 0 <= r["functionality"] <= r["success"]
+        assert 0 <= r["posture"] <= 100
+    assert table["overall"]["posture"] == pytest.approx((table["mug"]["posture"] + table["apple"]["posture"]) / 2)
+    assert os.path.exists(os.path.join(out, "eval.json")) and "| overall |" in open(os.path.join(out, "eval.md")).read()
+    assert main(["eval", "--checkpoint", str(tmp_path)]) == 2
+    assert "not a run directory" in capsys.readouterr().err
