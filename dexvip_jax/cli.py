@@ -221,6 +221,14 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_render(args) -> int:
+    from dexvip_jax.evaluate import render_policy
+
+    n = render_policy(args.checkpoint, args.object, args.out, args.yaw)
+    print(f"wrote {os.path.abspath(args.out)} ({n} frames)")
+    return 0
+
+
 def _train_flags(t) -> None:
     """Flags that train and sweep share."""
     t.add_argument("--preset", choices=("cpu", "gpu"), help="default: gpu with a GPU visible, else cpu")
@@ -286,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", help="write eval.json and eval.md here")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
+
+    rd = sub.add_parser("render", help="a GIF of a trained policy grasping one object (offscreen MuJoCo)")
+    rd.add_argument("--checkpoint", required=True, metavar="DIR", help="a dexvip train --out directory")
+    rd.add_argument("--object", required=True)
+    rd.add_argument("--out", required=True, help="a .gif path")
+    rd.add_argument("--yaw", type=float, default=90.0, help="object yaw in degrees")
+    rd.set_defaults(func=cmd_render)
 
     pr = sub.add_parser("prior", help="build or show a hand-pose prior")
     psub = pr.add_subparsers(dest="what", required=True)

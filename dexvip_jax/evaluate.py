@@ -129,3 +129,46 @@ def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: 
     table = summarize(jax.device_get(run(state.params, state.obs_stats)), objs, env.config.objects)
     return {"run": os.path.abspath(run_dir), "env_steps": int(state.env_steps), "episodes_per_object": episodes,
             "force_newtons": force, "objects": table, "markdown": markdown(table, env.config.objects)}
+
+
+def render_policy(run_dir: str, obj: str, path: str, yaw_deg: float = 90.0, every: int = 2) -> int:
+    """A GIF of the run's deterministic policy grasping ``obj``; returns the number of frames."""
+    import json
+    import os
+
+    from dexvip_jax import config as cfg_lib
+    from dexvip_jax import envs
+    from dexvip_jax.checkpoint import Checkpointer
+    from dexvip_jax.envs import render
+    from dexvip_jax.errors import ConfigError
+    from dexvip_jax.ppo.train import make_train, settings_from
+
+    if not path.endswith(".gif"):
+        raise ConfigError(f"--out {path!r}: write a .gif (MP4 needs an encoder this project does not ship)")
+    config_path = os.path.join(run_dir, "config.json")
+    if not os.path.exists(config_path):
+        raise ConfigError(f"{run_dir} is not a run directory (no config.json); pass the --out of a dexvip train run")
+    with open(config_path) as f:
+        cfg = cfg_lib.from_dict(json.load(f))
+    trainer = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
+    checkpointer = Checkpointer(os.path.join(run_dir, "checkpoints"), cfg)
+    state = checkpointer.restore(jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax()))
+    checkpointer.close()
+    env = envs.load("grasp", **dataclasses.asdict(dataclasses.replace(cfg.env, objects=(zoo.get(obj).name,), backend="mujoco")))
+
+    @jax.jit
+    def rollout(params, obs_stats):
+        s = env.reset_to(jnp.array(0), jnp.deg2rad(yaw_deg))
+
+        def step(s, _):
+            s = env.step(s, trainer.act(params, obs_stats, s.obs))
+            return s, (s.pipeline_state.qpos, s.done)
+
+        return jax.lax.scan(step, s, None, length=env.config.episode_length)[1]
+
+    qpos, done = jax.device_get(rollout(state.params, state.obs_stats))
+    end = int(np.argmax(done)) + 1 if done.any() else len(done)  # up to the step that ended the episode
+    qpos = qpos[:end:every]
+    frames = render.render_frames(env.mj_model, qpos)
+    render.write_gif(frames, path, fps=int(round(1 / (env.config.substeps * 0.002 * every))))
+    return len(frames)

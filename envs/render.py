@@ -69,3 +69,35 @@ def contact_sheet(path: str, cols: int = 7) -> None:
     fig.savefig(tmp, dpi=80)
     plt.close(fig)
     os.replace(tmp, path)
+
+
+def render_frames(model, qpos_seq, width: int = 320, height: int = 240):
+    """RGB frames of ``model`` at each qpos in ``qpos_seq`` (T, nq), seen from beside the table."""
+    select_gl()
+    import mujoco
+
+    camera = mujoco.MjvCamera()
+    camera.lookat[:] = (0.0, -0.12, 0.1)
+    camera.distance, camera.azimuth, camera.elevation = 0.8, -60.0, -25.0
+    d = mujoco.MjData(model)
+    renderer = mujoco.Renderer(model, height, width)
+    frames = []
+    try:
+        for q in qpos_seq:
+            d.qpos[:] = q
+            mujoco.mj_forward(model, d)
+            renderer.update_scene(d, camera)
+            frames.append(renderer.render().copy())
+    finally:
+        renderer.close()
+    return frames
+
+
+def write_gif(frames, path: str, fps: int = 25) -> None:
+    """An animated GIF (Pillow), written atomically."""
+    from PIL import Image
+
+    images = [Image.fromarray(f) for f in frames]
+    tmp = path + ".tmp.gif"
+    images[0].save(tmp, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
+    os.replace(tmp, path)
