@@ -143,9 +143,9 @@ class GraspEnv(Env):
         f = self.features(obj, data)
         t = rewards.terms(f, self._targets[obj], state.info["rest_height"], self.config.reward_params)
         reward = jnp.where(f.nonfinite, 0.0, rewards.total(state.info["reward_weights"], t))
-        # A pushed-off object keeps falling and the affordance penalty keeps growing until the time
-        # limit. Ending the episode there instead was measured to teach the policy to throw objects
-        # off the table to stop the per-step penalties: no early exit from a bad state.
+        # A pushed-off object lands on the floor and the episode goes on, its affordance penalty now
+        # about 1 per step. Ending the episode there instead was measured to teach the policy to
+        # throw objects off the table to stop the per-step penalties: no early exit from a bad state.
         dropped = f.obj_com[2] < self.config.drop_height
         metrics = {
             **{f"reward/{k}": jnp.where(f.nonfinite, 0.0, v) for k, v in t.items()},

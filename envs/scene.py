@@ -4,7 +4,7 @@ Built with ``mujoco.MjSpec`` from the installed ``adroit_relocate.xml`` (never c
 then made MJX-friendly, each choice checked against MuJoCo C in the tests:
 
 * collisions only through explicit ``<pair>``s: hand collision geoms x object slots, object slots x
-  table, fingertips x table. The hand's 19 self-collision pairs go (the measured biggest MJX cost);
+  table and x floor, fingertips x table. The hand's 19 self-collision pairs go (the measured biggest MJX cost);
 * geom margin 0 (MJX rejects margins on some pairs), joint frictionloss 0, and of the 44 fixed
   tendons only the four ``T_*J1c`` couplings that can reach their limits;
 * Newton solver with few iterations, Euler integration with ``eulerdamp`` off, autoreset off so a
@@ -145,6 +145,8 @@ def _base_spec() -> mujoco.MjSpec:
         spec.add_pair(geomname1=slot, geomname2="table_top", condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
     for tip in TABLE_COLLIDERS:
         spec.add_pair(geomname1=tip, geomname2="table_top", condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
+    for slot in SLOTS:  # the floor, 1 m below the table top, catches an object pushed off the table
+        spec.add_pair(geomname1="ground", geomname2=slot, condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
 
     # Features come from sensors only, so MJX and MuJoCo C hand the env the same numbers.
     # (The 21 touch sensors already exist, in TOUCH_SITES order.)

@@ -103,7 +103,7 @@ def test_mjx_accepts_the_scene():
 
     m = scene.compile_object("mug")
     mx = mjx.put_model(m)
-    assert mx.npair == len(scene.HAND_COLLIDERS) * len(scene.SLOTS) + len(scene.SLOTS) + len(scene.TABLE_COLLIDERS)
+    assert mx.npair == len(scene.HAND_COLLIDERS) * len(scene.SLOTS) + 2 * len(scene.SLOTS) + len(scene.TABLE_COLLIDERS)
     assert (m.geom_margin == 0).all() and (m.dof_frictionloss == 0).all()
 
 
