@@ -15,6 +15,11 @@ import jax.numpy as jnp
 from dexvip_jax.envs import scene
 
 NUM_JOINTS = len(scene.JOINTS)
+# Beyond these the physics has diverged even if still finite (MuJoCo C and MJX both blow up through
+# huge finite values first; a policy hammering an object can trigger it). Joint angles stay below
+# 2 rad, the object within a few metres (a floor 1 m down catches it), real speeds below 100.
+MAX_ABS_QPOS = 10.0
+MAX_ABS_QVEL = 1000.0
 
 
 @flax.struct.dataclass
@@ -29,7 +34,7 @@ class Features:
     obj_com: jax.Array  # (3,) centre of mass, world frame
     hand_obj_contact: jax.Array  # () bool: any hand geom touches the object
     obj_table_contact: jax.Array  # () bool: the object touches the table
-    nonfinite: jax.Array  # () bool: the physics state is not finite (features are zeroed)
+    nonfinite: jax.Array  # () bool: the physics diverged (non-finite or beyond bounds; features zeroed)
 
 
 def quat_rotate(q: jax.Array, v: jax.Array) -> jax.Array:
@@ -42,7 +47,8 @@ def quat_rotate(q: jax.Array, v: jax.Array) -> jax.Array:
 def features(qpos, qvel, sensordata, aff_local, com_local, layout: scene.SensorLayout,
              touch_threshold) -> Features:
     """Features of one env. ``aff_local`` (20, 3) and ``com_local`` (3,) are in the object frame."""
-    finite = jnp.isfinite(qpos).all() & jnp.isfinite(qvel).all() & jnp.isfinite(sensordata).all()
+    finite = (jnp.isfinite(sensordata).all() & (jnp.abs(qpos) < MAX_ABS_QPOS).all()
+              & (jnp.abs(qvel) < MAX_ABS_QVEL).all())  # NaN compares False: non-finite fails too
     qpos, qvel, s = (jnp.where(finite, x, 0.0) for x in (qpos, qvel, sensordata))
     quat = s[layout.obj_quat]
     quat = jnp.where(finite, quat, jnp.array([1.0, 0.0, 0.0, 0.0]))

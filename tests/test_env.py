@@ -156,3 +156,11 @@ def test_an_object_pushed_off_the_table_is_counted_and_penalised_not_an_escape(e
     np.testing.assert_array_equal(out.metrics["dropped"], [1, 0])
     np.testing.assert_array_equal(out.done, [0, 0])  # the episode goes on: dropping is no way out
     assert out.metrics["reward/aff"][0] < out.metrics["reward/aff"][1] - 0.3  # and the penalty grows
+
+
+def test_huge_finite_physics_counts_as_diverged(env):
+    state = env.reset_to(jnp.array(0), jnp.array(0.0))
+    data = state.pipeline_state
+    flying = data.replace(qvel=data.qvel.at[NJ].set(5e3))  # the object shot away, not yet NaN
+    out = jax.jit(env.step)(state.replace(pipeline_state=flying), jnp.zeros(env.action_size))
+    assert float(out.done) == 1.0 and float(out.reward) == 0.0 and float(out.metrics["nonfinite"]) == 1.0
