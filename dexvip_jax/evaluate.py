@@ -103,8 +103,8 @@ def markdown(table: dict, names) -> str:
     return "\n".join(lines)
 
 
-def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: float = 1.0) -> dict:
-    """Load a run's latest checkpoint and evaluate it; ``objects`` defaults to the run's own."""
+def load_run(run_dir: str):
+    """(config, trainer, TrainingState at the latest checkpoint) of a ``dexvip train`` directory."""
     import json
     import os
 
@@ -123,6 +123,16 @@ def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: 
     checkpointer = Checkpointer(os.path.join(run_dir, "checkpoints"), cfg)
     state = checkpointer.restore(jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax()))
     checkpointer.close()
+    return cfg, trainer, state
+
+
+def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: float = 1.0) -> dict:
+    """Load a run's latest checkpoint and evaluate it; ``objects`` defaults to the run's own."""
+    import os
+
+    from dexvip_jax import envs
+
+    cfg, trainer, state = load_run(run_dir)
     env_cfg = dataclasses.replace(cfg.env, objects=zoo.resolve(objects) if objects else cfg.env.objects)
     env = envs.load("grasp", **dataclasses.asdict(env_cfg))
     run, objs = make_evaluator(env, trainer.act, episodes, force, env.config.aff_threshold)
@@ -133,27 +143,13 @@ def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: 
 
 def render_policy(run_dir: str, obj: str, path: str, yaw_deg: float = 90.0, every: int = 2) -> int:
     """A GIF of the run's deterministic policy grasping ``obj``; returns the number of frames."""
-    import json
-    import os
-
-    from dexvip_jax import config as cfg_lib
     from dexvip_jax import envs
-    from dexvip_jax.checkpoint import Checkpointer
     from dexvip_jax.envs import render
     from dexvip_jax.errors import ConfigError
-    from dexvip_jax.ppo.train import make_train, settings_from
 
     if not path.endswith(".gif"):
         raise ConfigError(f"--out {path!r}: write a .gif (MP4 needs an encoder this project does not ship)")
-    config_path = os.path.join(run_dir, "config.json")
-    if not os.path.exists(config_path):
-        raise ConfigError(f"{run_dir} is not a run directory (no config.json); pass the --out of a dexvip train run")
-    with open(config_path) as f:
-        cfg = cfg_lib.from_dict(json.load(f))
-    trainer = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
-    checkpointer = Checkpointer(os.path.join(run_dir, "checkpoints"), cfg)
-    state = checkpointer.restore(jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax()))
-    checkpointer.close()
+    cfg, trainer, state = load_run(run_dir)
     env = envs.load("grasp", **dataclasses.asdict(dataclasses.replace(cfg.env, objects=(zoo.get(obj).name,), backend="mujoco")))
 
     @jax.jit

@@ -80,3 +80,8 @@ def test_dexvip_eval_on_a_trained_run(tmp_path, capsys):
     assert os.path.exists(os.path.join(out, "eval.json")) and "| overall |" in open(os.path.join(out, "eval.md")).read()
     assert main(["eval", "--checkpoint", str(tmp_path)]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_render_refuses_formats_it_cannot_write(tmp_path, capsys):
+    assert main(["render", "--checkpoint", str(tmp_path), "--object", "mug", "--out", str(tmp_path / "a.mp4")]) == 2
+    assert "write a .gif" in capsys.readouterr().err and not os.path.exists(tmp_path / "a.mp4")
