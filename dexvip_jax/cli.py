@@ -113,21 +113,15 @@ def _train_config(args):
             cfg = config.from_dict(json.load(f))
         if args.method and args.method != cfg.method:
             raise ConfigError(f"the run in {args.resume} trains method {cfg.method!r}; drop --method to resume it")
-        sets = list(args.set)
     else:
         preset = args.preset or ("cpu" if default_backend() == "mujoco" else "gpu")
         cfg = config.build(preset, method=args.method)
-        sets = list(args.set)
     flags = {"env.objects": args.objects, "total_steps": args.total_steps, "num_envs": args.num_envs,
              "env.backend": args.backend, "seed": args.seed}
     for key, value in flags.items():
         if value is not None:
-            cfg = config.override(cfg, key, value if not isinstance(value, int) else str(value))
-    for item in sets:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {item!r}: write key=value, e.g. --set ppo.learning_rate=1e-4")
-        cfg = config.override(cfg, key.strip(), value.strip())
+            cfg = config.override(cfg, key, value)
+    cfg = config.apply_sets(cfg, args.set)
     return config.validate(cfg)
 
 

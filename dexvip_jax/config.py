@@ -147,14 +147,20 @@ def build(preset: str | None = None, sets: typing.Iterable[str] = (), method: st
             cfg = override(cfg, k, v)
     if method is not None:
         cfg = dataclasses.replace(cfg, method=method, reward=RewardWeights.of(method))
+    cfg = apply_sets(cfg, sets)
+    for k, v in overrides.items():
+        cfg = override(cfg, k.replace("__", "."), v)
+    return validate(cfg)
+
+
+def apply_sets(cfg, sets: typing.Iterable[str]):
+    """``cfg`` with each ``key=value`` string of ``--set`` applied in order."""
     for item in sets:
         key, sep, value = item.partition("=")
         if not sep:
             raise ConfigError(f"--set {item!r}: write key=value, e.g. --set ppo.learning_rate=1e-4")
         cfg = override(cfg, key.strip(), value.strip())
-    for k, v in overrides.items():
-        cfg = override(cfg, k.replace("__", "."), v)
-    return validate(cfg)
+    return cfg
 
 
 def validate(cfg: TrainConfig) -> TrainConfig:
