@@ -35,8 +35,9 @@ def device_info() -> dict:
 
 
 def bench_env(backend: str, num_envs: int, steps: int, objects: str = "all", seed: int = 0,
-              nthread: int = 0) -> dict:
-    env = envs.load("grasp", backend=backend, objects=objects, nthread=nthread)
+              nthread: int = 0, obs: str = "state", image_size: int = 64) -> dict:
+    """With ``obs="pixels"`` every env step also renders a frame; the camera alone is timed too."""
+    env = envs.load("grasp", backend=backend, objects=objects, nthread=nthread, obs=obs, image_size=image_size)
     batched = wrap_for_training(env, num_envs)
 
     def run(state, key):
@@ -61,10 +62,31 @@ def bench_env(backend: str, num_envs: int, steps: int, objects: str = "all", see
     state, rew = compiled(state, jax.random.fold_in(key, 1))
     jax.block_until_ready(rew)
     run_s = time.perf_counter() - t0
-    return {"backend": backend, "num_envs": num_envs, "steps": steps, "objects": objects,
-            "nthread": env.physics.nthread if backend == "mujoco" else None,
-            "env_steps_per_s": num_envs * steps / run_s, "compile_s": compile_s, "first_reset_s": reset_s,
-            "run_s": run_s}
+    out = {"backend": backend, "num_envs": num_envs, "steps": steps, "objects": objects, "obs": obs,
+           "nthread": env.physics.nthread if backend == "mujoco" else None,
+           "env_steps_per_s": num_envs * steps / run_s, "compile_s": compile_s, "first_reset_s": reset_s,
+           "run_s": run_s}
+    if obs == "pixels":
+        out.update(image_size=image_size, camera_frames_per_s=_camera_rate(env, state, steps))
+    return out
+
+
+def _camera_rate(env, state, frames_per_env: int) -> float:
+    """Frames/s of the egocentric camera alone, over the batch's current states."""
+    obj, data = state.info["obj"], state.pipeline_state
+
+    def run(data):
+        def body(acc, i):  # the state moves by 1e-7 per frame, so no frame can be hoisted or reused
+            px = jax.vmap(env.pixels)(obj, data.replace(qpos=data.qpos + 1e-7 * i))
+            return acc + px.sum(dtype=np.int32), None
+
+        return jax.lax.scan(body, np.int32(0), np.arange(frames_per_env))[0]
+
+    compiled = jax.jit(run).lower(data).compile()
+    jax.block_until_ready(compiled(data))
+    t0 = time.perf_counter()
+    jax.block_until_ready(compiled(data))
+    return obj.shape[0] * frames_per_env / (time.perf_counter() - t0)
 
 
 def bench_mujoco_c(num_envs: int, steps: int, nthread: int, substeps: int = 5, seed: int = 0) -> dict:
@@ -98,7 +120,7 @@ def bench_mujoco_c(num_envs: int, steps: int, nthread: int, substeps: int = 5, s
 
 
 def bench_train(backend: str, num_envs: int, updates: int, unroll_length: int = 32, objects: str = "all",
-                hidden: tuple[int, ...] = (512, 512), seed: int = 0) -> dict:
+                hidden: tuple[int, ...] = (512, 512), seed: int = 0, obs: str = "state", image_size: int = 64) -> dict:
     """Training steps/s (env + PPO update) and the time from start to the first finished update."""
     import dataclasses
 
@@ -107,7 +129,8 @@ def bench_train(backend: str, num_envs: int, updates: int, unroll_length: int = 
 
     minibatches = 4 if num_envs * unroll_length <= 8192 else 32
     cfg = config.build(None, env__backend=backend, env__objects=objects, num_envs=num_envs,
-                       unroll_length=unroll_length, ppo__hidden=hidden, ppo__num_minibatches=minibatches)
+                       unroll_length=unroll_length, ppo__hidden=hidden, ppo__num_minibatches=minibatches,
+                       env__obs=obs, env__image_size=image_size)
     t0 = time.perf_counter()
     env = envs.load("grasp", **dataclasses.asdict(cfg.env))
     trainer = make_train(settings_from(cfg), env)
@@ -121,7 +144,8 @@ def bench_train(backend: str, num_envs: int, updates: int, unroll_length: int = 
         state, metrics = update(state)
     jax.block_until_ready(metrics)
     run_s = time.perf_counter() - t0
-    return {"backend": backend, "num_envs": num_envs, "unroll_length": unroll_length, "updates": updates,
+    return {"backend": backend, "obs": obs, "image_size": image_size if obs == "pixels" else None,
+            "num_envs": num_envs, "unroll_length": unroll_length, "updates": updates,
             "objects": objects, "hidden": list(hidden), "epochs": cfg.ppo.epochs,
             "num_minibatches": minibatches, "train_steps_per_s": updates * cfg.steps_per_update / run_s,
             "time_to_first_update_s": first, "run_s": run_s}

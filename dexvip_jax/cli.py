@@ -67,7 +67,8 @@ def cmd_bench_env(args) -> int:
 
     backend = args.backend or default_backend()
     result = {"device": bench.device_info(),
-              **bench.bench_env(backend, args.num_envs, args.steps, args.objects, nthread=args.nthread)}
+              **bench.bench_env(backend, args.num_envs, args.steps, args.objects, nthread=args.nthread,
+                                obs=args.obs, image_size=args.image_size)}
     if args.reference:
         result["reference"] = bench.bench_mujoco_c(args.num_envs, args.steps, result["nthread"] or os.cpu_count())
     if args.json:
@@ -75,6 +76,8 @@ def cmd_bench_env(args) -> int:
     else:
         print(f"{backend}: {result['env_steps_per_s']:,.0f} env steps/s at {args.num_envs} envs "
               f"(compile {result['compile_s']:.1f} s, {result['device']['device_kind']})")
+        if args.obs == "pixels":
+            print(f"camera alone: {result['camera_frames_per_s']:,.0f} frames/s ({args.image_size}x{args.image_size}x5)")
         if args.reference:
             ref = result["reference"]
             print(f"MuJoCo C mj_step, 1 thread: {ref['mujoco_c_single_thread_env_steps_per_s']:,.0f} env steps/s; "
@@ -88,7 +91,8 @@ def cmd_bench_train(args) -> int:
 
     backend = args.backend or default_backend()
     result = {"device": bench.device_info(),
-              **bench.bench_train(backend, args.num_envs, args.updates, args.unroll_length, args.objects)}
+              **bench.bench_train(backend, args.num_envs, args.updates, args.unroll_length, args.objects,
+                                  obs=args.obs, image_size=args.image_size)}
     if args.json:
         print(json.dumps(result, indent=1))
     else:
@@ -99,10 +103,8 @@ def cmd_bench_train(args) -> int:
 
 def _train_config(args):
     from dexvip_jax import config
-    from dexvip_jax.envs.grasp import default_backend
+    from dexvip_jax.envs.grasp import NOISE, default_backend
 
-    if args.obs != "state":
-        raise ConfigError("pixel observations arrive with the egocentric camera (issue #6); use --obs state")
     if args.resume:
         if args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
             raise ConfigError("--resume DIR continues the run in DIR; drop --out or make it the same directory")
@@ -117,7 +119,9 @@ def _train_config(args):
         preset = args.preset or ("cpu" if default_backend() == "mujoco" else "gpu")
         cfg = config.build(preset, method=args.method)
     flags = {"env.objects": args.objects, "total_steps": args.total_steps, "num_envs": args.num_envs,
-             "env.backend": args.backend, "seed": args.seed}
+             "env.backend": args.backend, "seed": args.seed, "env.obs": args.obs}
+    if args.noise:
+        flags.update({"env." + k: v for k, v in NOISE.items()})
     for key, value in flags.items():
         if value is not None:
             cfg = config.override(cfg, key, value)
@@ -231,7 +235,8 @@ def _train_flags(t) -> None:
     t.add_argument("--total-steps", type=_positive)
     t.add_argument("--num-envs", type=_positive)
     t.add_argument("--backend", choices=("mjx", "mujoco"))
-    t.add_argument("--obs", choices=("state", "pixels"), default="state")
+    t.add_argument("--obs", choices=("state", "pixels"), help="add the egocentric RGB-D + affordance image (default: state)")
+    t.add_argument("--noise", action="store_true", help="train with the paper's observation and action noise")
     t.add_argument("--seed", type=int)
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any config field, e.g. --set ppo.learning_rate=1e-4 (repeatable)")
@@ -322,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--num-envs", type=_positive, default=64)
     be.add_argument("--steps", type=_positive, default=100, help="control steps per env, timed")
     be.add_argument("--objects", default="all")
+    be.add_argument("--obs", choices=("state", "pixels"), default="state")
+    be.add_argument("--image-size", type=_positive, default=64, help="pixels per side with --obs pixels")
     be.add_argument("--nthread", type=int, default=0, help="MuJoCo C threads (0: all cores)")
     be.add_argument("--no-reference", dest="reference", action="store_false",
                     help="skip the MuJoCo C reference figures")
@@ -333,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--unroll-length", type=_positive, default=32)
     bt.add_argument("--updates", type=_positive, default=10, help="timed updates after the first")
     bt.add_argument("--objects", default="all")
+    bt.add_argument("--obs", choices=("state", "pixels"), default="state")
+    bt.add_argument("--image-size", type=_positive, default=64, help="pixels per side with --obs pixels")
     bt.add_argument("--json", action="store_true")
     bt.set_defaults(func=cmd_bench_train)
     return p

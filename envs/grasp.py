@@ -8,6 +8,9 @@ bookkeeping and auto-reset live in ``wrappers.py``.
 The reward is ``sum(w[k] * term_k)`` over ``rewards.TERMS``, each term logged unweighted as
 ``metrics["reward/<term>"]``; the weights ``w`` are JAX scalars in ``state.info["reward_weights"]``
 (the config's ``method`` by default; a trainer passes its own, so a weight sweep is one vmap).
+``config.obs="pixels"`` adds the egocentric camera's (H, W, 5) uint8 image to the observation
+(``camera.py``). Observation and action noise (``noise_*`` options, off by default) perturb what
+the policy sees and does, never the reward; their RNG and tracker freezes live in ``info["noise"]``.
 A non-finite physics state ends the episode with zero reward and counts in ``metrics["nonfinite"]``
 (a failure, not a time-out); an object pushed off the table counts in ``metrics["dropped"]``.
 """
@@ -24,6 +27,7 @@ from brax.envs.base import Env, State
 from dexvip_jax import rewards, targets
 from dexvip_jax.experiments import methods
 
+from dexvip_jax.envs import camera
 from dexvip_jax.envs import features as feat
 from dexvip_jax.envs import objects as zoo
 from dexvip_jax.envs import physics, scene
@@ -32,6 +36,12 @@ from dexvip_jax.errors import ConfigError
 METRICS = tuple(f"reward/{t}" for t in rewards.TERMS) + (
     "hand_obj_contact", "obj_table_contact", "touch_frac", "obj_height", "nonfinite", "dropped")
 OBJ_QPOS = slice(len(scene.JOINTS), len(scene.JOINTS) + 7)  # the object's free joint: pos, quat
+
+
+# The paper's noise levels; ``noise_freeze_prob`` (how often the tracker freezes) is our choice,
+# the paper gives only the 20-frame length: about two freezes per 200-step episode.
+NOISE = {"noise_joints": 0.01, "noise_velocities": 0.01, "noise_actions": 0.01, "noise_points": 0.01,
+         "noise_freeze_prob": 0.01, "noise_freeze_frames": 20, "noise_pixels": 5}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +62,28 @@ class GraspConfig:
     drop_height: float = -0.1  # m; an object whose centre is below it has left the table (a metric)
     prior_files: tuple[str, ...] = ()  # priors from `dexvip prior build`, before the shipped prior_data
     finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # pose error, root -> tip
+    obs: str = "state"  # "state": the motor vector; "pixels": plus the egocentric RGB-D + affordance image
+    image_size: int = 64  # pixels per side of the egocentric image (the paper used 128)
+    depth_max: float = 0.5  # m; the depth channel's range (the hand works within ~0.3 m of what it sees)
+    # Noise (GRAFF/DexVIP robustness tests): Gaussian std on observed joint angles (rad) and
+    # velocities and on actions; on the tracked affordance points (m), which also freeze for
+    # ``noise_freeze_frames`` steps, starting with probability ``noise_freeze_prob`` per step;
+    # uniform integer noise of +-``noise_pixels`` on RGB. ``NOISE`` holds the paper's levels.
+    noise_joints: float = 0.0
+    noise_velocities: float = 0.0
+    noise_actions: float = 0.0
+    noise_points: float = 0.0
+    noise_freeze_prob: float = 0.0
+    noise_freeze_frames: int = 20
+    noise_pixels: int = 0
+
+    @property
+    def noisy(self) -> bool:
+        return any(getattr(self, k) > 0 for k in NOISE if k != "noise_freeze_frames")
+
+    @property
+    def camera(self) -> camera.CameraConfig:
+        return camera.CameraConfig(self.image_size, self.image_size, depth_max=self.depth_max)
 
     @property
     def reward_params(self) -> rewards.RewardParams:
@@ -73,6 +105,12 @@ class GraspConfig:
         if cfg.substeps < 1 or cfg.episode_length < 1:
             raise ConfigError("substeps and episode_length must be positive integers")
         methods.weights(cfg.method)  # a known method
+        if cfg.obs not in ("state", "pixels"):
+            raise ConfigError(f"unknown obs {cfg.obs!r}; use 'state' or 'pixels'")
+        if not 8 <= cfg.image_size <= 512 or not cfg.depth_max > 0:
+            raise ConfigError("image_size must be in 8..512 pixels and depth_max > 0 m")
+        if min(getattr(cfg, k) for k in NOISE) < 0:
+            raise ConfigError("noise levels must be >= 0")
         if cfg.object_mass is not None and not cfg.object_mass > 0:
             raise ConfigError(f"object_mass must be > 0 kg (or None for real masses), got {cfg.object_mass}")
         return cfg
@@ -100,13 +138,19 @@ class GraspEnv(Env):
         self._qpos0 = jnp.zeros(self.mj_model.nq, jnp.float32)
         self._targets = jnp.asarray(targets.load_targets(config.objects, config.prior_files))
         self.default_weights = {k: jnp.float32(v) for k, v in methods.weights(config.method).items()}
+        self.camera = config.camera
+        self._geom_rgb = jnp.asarray(np.stack([m.geom_rgba[:, :3] for m in models]), jnp.float32)
+        self._geom_aff = jnp.asarray(np.stack([scene.affordance_geoms(m) for m in models]))
 
     # -- Brax Env contract ------------------------------------------------------------------
 
     @property
     def observation_size(self):
-        return {"motor": (feat.NUM_JOINTS * 2 + len(scene.OBS_HAND_POINTS) * zoo.NUM_AFFORDANCE_POINTS * 3
+        size = {"motor": (feat.NUM_JOINTS * 2 + len(scene.OBS_HAND_POINTS) * zoo.NUM_AFFORDANCE_POINTS * 3
                           + len(scene.TOUCH_SITES),)}
+        if self.config.obs == "pixels":
+            size["pixels"] = (self.camera.height, self.camera.width, len(camera.CHANNELS))
+        return size
 
     @property
     def action_size(self) -> int:
@@ -118,26 +162,34 @@ class GraspEnv(Env):
 
     def reset(self, rng: jax.Array, active=True) -> State:
         """``active=False`` may skip the physics work: the caller will discard this state."""
-        k_obj, k_yaw = jax.random.split(rng)
+        k_obj, k_yaw, k_noise = jax.random.split(rng, 3)
         obj = jax.random.randint(k_obj, (), 0, len(self.config.objects))
         lo, hi = np.deg2rad(self.config.yaw_range_deg)
-        return self.reset_to(obj, jax.random.uniform(k_yaw, (), minval=lo, maxval=hi), active)
+        return self.reset_to(obj, jax.random.uniform(k_yaw, (), minval=lo, maxval=hi), active, k_noise)
 
-    def reset_to(self, obj: jax.Array, yaw: jax.Array, active=True) -> State:
-        """The start state with object ``obj`` (index into ``config.objects``) turned by ``yaw`` rad."""
+    def reset_to(self, obj: jax.Array, yaw: jax.Array, active=True, rng: jax.Array | None = None) -> State:
+        """The start state with object ``obj`` (index into ``config.objects``) turned by ``yaw`` rad;
+        ``rng`` seeds the observation noise (only used when noise is on)."""
         quat = jnp.array([jnp.cos(yaw / 2), 0.0, 0.0, jnp.sin(yaw / 2)])
         qpos = self._qpos0.at[OBJ_QPOS].set(jnp.concatenate([jnp.zeros(3), quat]))
         data = self.physics.init(obj, qpos, active)
         f = self.features(obj, data)
         zero = jnp.zeros(())
         metrics = {k: zero for k in METRICS}
-        info = {"obj": obj, "yaw": yaw, "rest_height": f.obj_com[2], "reward_weights": self.default_weights}
-        return State(pipeline_state=data, obs=self._obs(f), reward=zero, done=zero, metrics=metrics, info=info)
+        noise = {"rng": jax.random.PRNGKey(0) if rng is None else rng, "frozen": f.aff_points, "freeze_left": zero}
+        obs, noise = self._obs(obj, data, f, noise, active)
+        info = {"obj": obj, "yaw": yaw, "rest_height": f.obj_com[2], "reward_weights": self.default_weights,
+                "noise": noise}
+        return State(pipeline_state=data, obs=obs, reward=zero, done=zero, metrics=metrics, info=info)
 
     def step(self, state: State, action: jax.Array, object_force: jax.Array | None = None) -> State:
         """``object_force``: an optional (3,) world force (N) on the object's centre of mass, held for
         this control step (evaluation's stability test)."""
-        obj = state.info["obj"]
+        obj, noise = state.info["obj"], state.info["noise"]
+        if self.config.noise_actions > 0:
+            rng, key = jax.random.split(noise["rng"])
+            action = action + self.config.noise_actions * jax.random.normal(key, action.shape)
+            noise = {**noise, "rng": rng}
         ctrl = self._ctrl_mid + jnp.clip(action, -1.0, 1.0) * self._ctrl_half
         data = self.physics.step(obj, state.pipeline_state, ctrl, object_force)
         f = self.features(obj, data)
@@ -157,9 +209,10 @@ class GraspEnv(Env):
             "dropped": dropped.astype(jnp.float32),
         }
         done = f.nonfinite.astype(jnp.float32)
+        obs, noise = self._obs(obj, data, f, noise)
         # Merge, so wrappers that add their own metrics (Brax's do) keep them.
-        return state.replace(pipeline_state=data, obs=self._obs(f), reward=reward, done=done,
-                             metrics={**state.metrics, **metrics})
+        return state.replace(pipeline_state=data, obs=obs, reward=reward, done=done,
+                             metrics={**state.metrics, **metrics}, info={**state.info, "noise": noise})
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -167,5 +220,34 @@ class GraspEnv(Env):
         return feat.features(data.qpos, data.qvel, data.sensordata, self._aff[obj], self._com[obj],
                              self.layout, self.config.touch_threshold)
 
-    def _obs(self, f: feat.Features) -> dict[str, jax.Array]:
-        return {"motor": feat.motor_obs(f)}
+    def pixels(self, obj: jax.Array, data, active=True) -> jax.Array:
+        """The egocentric (H, W, 5) uint8 image of this state, noise-free."""
+        geom, dist = self.physics.raycast(obj, data, self.camera, active)
+        return camera.image(geom, dist, self.camera, self._geom_rgb[obj], self._geom_aff[obj])
+
+    def _obs(self, obj, data, f: feat.Features, noise: dict, active=True) -> tuple[dict[str, jax.Array], dict]:
+        c = self.config
+        if c.noisy:
+            f, noise = self._perturb(f, noise)
+        obs = {"motor": feat.motor_obs(f)}
+        if c.obs == "pixels":
+            obs["pixels"] = self.pixels(obj, data, active)
+            if c.noise_pixels > 0:
+                rng, key = jax.random.split(noise["rng"])
+                obs["pixels"] = camera.add_pixel_noise(key, obs["pixels"], c.noise_pixels)
+                noise = {**noise, "rng": rng}
+        return obs, noise
+
+    def _perturb(self, f: feat.Features, noise: dict) -> tuple[feat.Features, dict]:
+        """Sensor noise on what the policy observes, and tracker freezes of the affordance points."""
+        c = self.config
+        rng, k_q, k_v, k_p, k_f = jax.random.split(noise["rng"], 5)
+        tracked = f.aff_points + c.noise_points * jax.random.normal(k_p, f.aff_points.shape)
+        frozen = noise["freeze_left"] > 0
+        tracked = jnp.where(frozen, noise["frozen"], tracked)
+        start = ~frozen & (jax.random.uniform(k_f) < c.noise_freeze_prob)
+        left = jnp.where(start, float(c.noise_freeze_frames), jnp.maximum(noise["freeze_left"] - 1, 0.0))
+        f = f.replace(joint_angles=f.joint_angles + c.noise_joints * jax.random.normal(k_q, f.joint_angles.shape),
+                      joint_vel=f.joint_vel + c.noise_velocities * jax.random.normal(k_v, f.joint_vel.shape),
+                      aff_points=tracked)
+        return f, {"rng": rng, "frozen": tracked, "freeze_left": left}

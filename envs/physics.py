@@ -1,7 +1,8 @@
 """Two physics backends with one semantics: MJX in the jitted graph, MuJoCo C through a callback.
 
-Both expose ``init(obj, qpos) -> data`` and ``step(obj, data, ctrl) -> data`` for ONE env (vmap
-batches them) where ``obj`` indexes the configured object subset. ``data`` has ``qpos``, ``qvel``,
+Both expose ``init(obj, qpos) -> data``, ``step(obj, data, ctrl) -> data`` and
+``raycast(obj, data, cam) -> (geom, dist)`` (the egocentric camera's rays, see ``camera.py``) for
+ONE env (vmap batches them) where ``obj`` indexes the configured object subset. ``data`` has ``qpos``, ``qvel``,
 ``time`` and ``sensordata``: an ``mjx.Data`` for MJX, a small ``PhysState`` for MuJoCo C. The env
 reads only those fields, so a feature function serves both.
 
@@ -14,6 +15,7 @@ reads only those fields, so a feature function serves both.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 from typing import Any
 
@@ -24,7 +26,7 @@ import mujoco
 import mujoco.rollout
 import numpy as np
 
-from dexvip_jax.envs import scene
+from dexvip_jax.envs import camera, scene
 
 
 @flax.struct.dataclass
@@ -46,6 +48,7 @@ class MjxPhysics:
         self._mjx = mjx
         self.substeps = substeps
         self.object_body = models[0].body("object").id
+        self.camera, self.camera_body = scene.ego_camera(models[0])
         self.model = mjx.put_model(models[0])
         tables = scene.object_tables(models)
         # Only fields MJX holds as device arrays; static numpy fields (e.g. *_sameframe) are unused.
@@ -67,6 +70,19 @@ class MjxPhysics:
             d = d.replace(xfrc_applied=jnp.zeros_like(d.xfrc_applied).at[self.object_body, :3].set(object_force))
         return jax.lax.fori_loop(0, self.substeps, lambda _, d: self._mjx.step(m, d), d)
 
+    def raycast(self, obj: jax.Array, data, cam: camera.CameraConfig, active=True):
+        """Per pixel: the geom hit (-1: none) and the distance, at ``data.qpos``.
+
+        Kinematics is recomputed: after a step, MJX's poses are those of the last substep's start."""
+        del active  # computed either way in the graph
+        m = self.model_for(obj)
+        d = self._mjx.camlight(m, self._mjx.kinematics(m, data))
+        pos, mat = d.cam_xpos[self.camera], d.cam_xmat[self.camera]
+        vecs = jnp.asarray(cam.ray_dirs(), jnp.float32) @ mat.T
+        ray = lambda v: self._mjx.ray(m, d, pos, v, camera.RAY_GROUPS, True, self.camera_body)  # noqa: E731
+        dist, geom = jax.vmap(ray)(vecs)
+        return geom.astype(jnp.int32), dist
+
 
 class MujocoPhysics:
     name = "mujoco"
@@ -78,11 +94,13 @@ class MujocoPhysics:
         m = models[0]
         self.nq, self.nv, self.nsensordata = m.nq, m.nv, m.nsensordata
         self.nu, self.nbody, self.object_body = m.nu, m.nbody, m.body("object").id
+        self.camera, self.camera_body = scene.ego_camera(m)
         spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
         if mujoco.mj_stateSize(m, spec) != 1 + m.nq + m.nv:
             raise RuntimeError("full physics state is not (time, qpos, qvel): the model gained act/plugin state")
         self._datas = [mujoco.MjData(m) for _ in range(self.nthread)]
         self._rollout = mujoco.rollout.Rollout(nthread=self.nthread)
+        self._pool = concurrent.futures.ThreadPoolExecutor(self.nthread)  # mj_multiRay releases the GIL
 
     def _shapes(self):
         f32 = jnp.float32
@@ -141,6 +159,36 @@ class MujocoPhysics:
                 qvel=last[:, 1 + self.nq:].astype(f32).reshape(lead + (self.nv,)),
                 sensordata=sens[:, -1].astype(f32).reshape(lead + (self.nsensordata,)),
             )
+
+    def _host_raycast(self, obj, qpos, active, cam: camera.CameraConfig):
+        lead, n = obj.shape, cam.height * cam.width
+        obj, qpos = obj.reshape(-1), np.asarray(qpos, np.float64).reshape(-1, self.nq)
+        todo = np.flatnonzero(np.asarray(active).reshape(-1))
+        dirs = cam.ray_dirs()
+        geom, dist = np.full((obj.size, n), -1, np.int32), np.zeros((obj.size, n))
+        groups = np.array(camera.RAY_GROUPS, np.uint8)
+
+        def cast(worker: int):
+            d = self._datas[worker]
+            for i in todo[worker::self.nthread]:
+                m = self.models[obj[i]]
+                d.qpos[:] = qpos[i]
+                mujoco.mj_kinematics(m, d)
+                mujoco.mj_camlight(m, d)
+                vec = dirs @ d.cam_xmat[self.camera].reshape(3, 3).T
+                mujoco.mj_multiRay(m, d, d.cam_xpos[self.camera].copy(), vec.reshape(-1), groups, 1,
+                                   self.camera_body, geom[i], dist[i], None, n, mujoco.mjMAXVAL)
+
+        list(self._pool.map(cast, range(min(self.nthread, todo.size))))
+        return geom.reshape(lead + (n,)), dist.astype(np.float32).reshape(lead + (n,))
+
+    def raycast(self, obj: jax.Array, data: PhysState, cam: camera.CameraConfig, active=True):
+        """As ``MjxPhysics.raycast``; ``active=False`` skips the work (as in ``init``)."""
+        n = cam.height * cam.width
+        shapes = (jax.ShapeDtypeStruct((n,), jnp.int32), jax.ShapeDtypeStruct((n,), jnp.float32))
+        active = jnp.broadcast_to(jnp.asarray(active, bool), jnp.shape(obj))
+        return jax.pure_callback(lambda o, q, a: self._host_raycast(o, q, a, cam), shapes, obj, data.qpos, active,
+                                 vmap_method="broadcast_all")
 
     def init(self, obj: jax.Array, qpos: jax.Array, active=True) -> PhysState:
         """``active=False`` skips the forward pass (the state's sensordata stays zero): auto-reset

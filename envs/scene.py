@@ -58,8 +58,9 @@ TABLE_COLLIDERS = ("C_ffdistal", "C_mfdistal", "C_rfdistal", "C_lfdistal", "C_th
 KEPT_TENDONS = ("T_FFJ1c", "T_MFJ1c", "T_RFJ1c", "T_LFJ1c")
 SLOTS = tuple(f"obj_box{i}" for i in range(zoo.NUM_BOXES)) + tuple(f"obj_cap{i}" for i in range(zoo.NUM_CAPSULES))
 TABLE_HALF = (0.85, 0.45, 0.025)  # GRAFF's table top, its surface at z = 0
-AFF_RGBA = (0.85, 0.35, 0.2, 1.0)
+AFF_RGBA = (0.85, 0.35, 0.2, 1.0)  # the object's affordance part is drawn (and ray-cast) in this colour
 BODY_RGBA = (0.3, 0.55, 0.85, 1.0)
+EGO_CAMERA = "ego"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,9 +129,10 @@ def _base_spec() -> mujoco.MjSpec:
         obj.add_geom(name=name, type=kind, size=(0.01, 0.01, 0.01), condim=3, friction=(1, 0.5, 0.01))
 
     palm = spec.body("palm")
-    # Egocentric camera looking out of the palm (the palm faces -y in its frame), fingers up.
+    # Egocentric camera looking out of the palm (the palm faces -y in its frame), tilted 30 degrees
+    # toward the fingers (image up), so an object in front of the fingers stays in view.
     palm.add_site(name="ego_camera", pos=(0.011, -0.02, 0.05), size=(0.005, 0, 0), group=3)
-    palm.add_camera(name="ego", pos=(0.011, -0.02, 0.05), xyaxes=(-1, 0, 0, 0, 0, 1), fovy=90)
+    palm.add_camera(name=EGO_CAMERA, pos=(0.011, -0.02, 0.05), xyaxes=(-1, 0, 0, 0, 0.5, 0.866), fovy=90)
     world.add_camera(name="overview", pos=(0.35, -0.55, 0.45), xyaxes=(0.85, 0.53, 0, -0.25, 0.4, 0.88))
 
     for g in spec.geoms:
@@ -209,6 +211,18 @@ def compile_object(name: str, mass: float | None = 1.0) -> mujoco.MjModel:
     spec = _base_spec()
     _fill_slots(spec, obj, obj.mass if mass is None else float(mass))
     return spec.compile()
+
+
+def ego_camera(m: mujoco.MjModel) -> tuple[int, int]:
+    """The egocentric camera's id and the body it rides on (its rays ignore that body's geoms)."""
+    cam = m.camera(EGO_CAMERA).id
+    return cam, int(m.cam_bodyid[cam])
+
+
+def affordance_geoms(m: mujoco.MjModel) -> np.ndarray:
+    """(ngeom,) bool: the object's geoms that hold its affordance part (drawn in ``AFF_RGBA``)."""
+    on_object = m.geom_bodyid == m.body("object").id
+    return on_object & np.all(np.isclose(m.geom_rgba, AFF_RGBA), axis=1)
 
 
 def sensor_layout(m: mujoco.MjModel) -> SensorLayout:

@@ -95,7 +95,8 @@ class AutoResetWrapper(Wrapper):
                 fresh = jax.vmap(self._single_reset)(keys[:, 0])
             # Fresh object, yaw, physics and counters; the finished transition keeps its flags, and the
             # env keeps the reward weights a trainer gave it.
-            info = {**out.info, **{k: pick(v, out.info[k]) for k, v in fresh.info.items() if k not in KEEP_ON_RESET}}
+            info = {**out.info, **{k: jax.tree.map(pick, v, out.info[k]) for k, v in fresh.info.items()
+                                   if k not in KEEP_ON_RESET}}
             return out.replace(pipeline_state=jax.tree.map(pick, fresh.pipeline_state, out.pipeline_state),
                                obs=jax.tree.map(pick, fresh.obs, out.obs), info=info)
 

@@ -12,6 +12,7 @@ import pytest  # noqa: E402
 from dexvip_jax import envs  # noqa: E402
 from dexvip_jax.cli import enable_compilation_cache  # noqa: E402
 from dexvip_jax.envs import objects as zoo  # noqa: E402
+from dexvip_jax.envs.scripted import grasp_actions  # noqa: E402
 
 enable_compilation_cache()
 
@@ -36,20 +37,6 @@ def make_rollout(env):
 
     compiled = jax.jit(traces)
     return lambda *args: jax.tree.map(np.asarray, compiled(*args))
-
-
-def hold_action(env) -> np.ndarray:
-    """The action whose ctrl is zero for every actuator: hold the start pose."""
-    lo, hi = env.mj_model.actuator_ctrlrange.T
-    return -(lo + hi) / (hi - lo)
-
-
-def grasp_actions(env, steps: int) -> np.ndarray:
-    """A scripted reach-down-and-close that touches most objects within a few steps."""
-    a = np.tile(hold_action(env), (steps, 1))
-    a[:, 1], a[:, 2], a[:, 3] = -1.0, 0.2, 0.3  # arm: lowest, forward, pitched down
-    a[10:, 6:] = 0.5  # fingers close from step 10
-    return a.astype(np.float32)
 
 
 @pytest.fixture(scope="session")

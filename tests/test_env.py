@@ -4,10 +4,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import T_AGREE, hold_action
+from conftest import T_AGREE
 
 from dexvip_jax import envs
 from dexvip_jax.envs import objects as zoo
+from dexvip_jax.envs.scripted import hold_action
 from dexvip_jax.envs.wrappers import wrap_for_training
 from dexvip_jax.errors import ConfigError
 

@@ -117,15 +117,18 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             mean, log_std, value = network.apply(ts.params, obs)
             action = mean + jnp.exp(log_std) * jax.random.normal(key, mean.shape)
             nxt = batched.step(state, action)
-            trans = {"obs": obs, "raw_obs": as_dict(state.obs), "action": action,
-                     "logp": gaussian_log_prob(action, mean, log_std), "value": value,
+            # The terminal observation's value (bootstrap of a time-limit end) is taken here rather
+            # than after the unroll, so pixel observations are not stored twice per step.
+            terminal_value = network.apply(ts.params, normalize(ts.obs_stats, nxt.info["terminal_obs"]))[2]
+            trans = {"obs": obs, "raw_obs": {k: v for k, v in as_dict(state.obs).items() if k in ts.obs_stats},
+                     "action": action, "logp": gaussian_log_prob(action, mean, log_std), "value": value,
                      "reward": nxt.reward, "done": nxt.done, "truncation": nxt.info["truncation"],
-                     "terminal_obs": normalize(ts.obs_stats, nxt.info["terminal_obs"]),
+                     "terminal_value": terminal_value,
                      "terminal_return": nxt.info["terminal_return"], "metrics": nxt.metrics}
             return nxt, trans
 
         env_state, traj = jax.lax.scan(env_step, ts.env_state, jax.random.split(k_unroll, settings.unroll_length))
-        next_values = network.apply(ts.params, traj["terminal_obs"])[2]
+        next_values = traj["terminal_value"]
 
         def discounted(g, x):
             r, d = x
