@@ -203,7 +203,7 @@ def cmd_eval(args) -> int:
     from dexvip_jax.evaluate import evaluate_checkpoint
     from dexvip_jax.files import write_json_atomic
 
-    result = evaluate_checkpoint(args.checkpoint, args.episodes, args.objects, args.force)
+    result = evaluate_checkpoint(args.checkpoint, args.episodes, args.objects, args.force, args.noise)
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         write_json_atomic(os.path.join(args.out, "eval.json"), result)
@@ -214,7 +214,7 @@ def cmd_eval(args) -> int:
         print(json.dumps(result, indent=1))
     else:
         print(f"{args.checkpoint}: {result['env_steps']:,} training steps, {args.episodes} episodes per object, "
-              f"force {args.force} N")
+              f"force {args.force} N" + (", with noise" if args.noise else ""))
         print(result["markdown"])
     return 0
 
@@ -290,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--episodes", type=_positive, default=100, help="per object, yaw evenly spaced over 180 degrees")
     ev.add_argument("--objects", help="default: the objects the run trained on")
     ev.add_argument("--force", type=float, default=1.0, metavar="NEWTONS", help="stability-test force (paper: 1 N)")
+    ev.add_argument("--noise", action="store_true", help="test under the paper's observation and action noise")
     ev.add_argument("--out", help="write eval.json and eval.md here")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)

@@ -45,7 +45,7 @@ def episode_metrics(grasp, grasp_forced, final_chamfer, pose_error, open_error, 
     }
 
 
-def make_evaluator(env, act, episodes: int, force: float, functional_distance: float = 0.05):
+def make_evaluator(env, act, episodes: int, force: float, functional_distance: float = 0.05, seed: int = 0):
     """A jitted ``run(params, obs_stats) -> per-episode metrics`` over every object of ``env``."""
     n_obj = len(env.config.objects)
     objs = jnp.repeat(jnp.arange(n_obj), episodes)
@@ -57,8 +57,10 @@ def make_evaluator(env, act, episodes: int, force: float, functional_distance: f
     def pose_err(q, target):
         return jnp.sum(joint_w * jnp.abs(q - target)) / jnp.sum(joint_w)
 
+    keys = jax.random.split(jax.random.PRNGKey(seed), objs.shape[0])  # observation/action noise, when on
+
     def run(params, obs_stats):
-        state = jax.vmap(env.reset_to)(objs, yaws)
+        state = jax.vmap(lambda o, y, k: env.reset_to(o, y, rng=k))(objs, yaws, keys)
 
         def step(s, force_vec):
             a = act(params, obs_stats, s.obs)
@@ -126,19 +128,24 @@ def load_run(run_dir: str):
     return cfg, trainer, state
 
 
-def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: float = 1.0) -> dict:
-    """Load a run's latest checkpoint and evaluate it; ``objects`` defaults to the run's own."""
+def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: float = 1.0,
+                        noise: bool = False) -> dict:
+    """Load a run's latest checkpoint and evaluate it; ``objects`` defaults to the run's own.
+    ``noise``: the paper's observation and action noise (``grasp.NOISE``); else none, whatever the
+    run trained with."""
     import os
 
     from dexvip_jax import envs
+    from dexvip_jax.envs.grasp import NOISE
 
     cfg, trainer, state = load_run(run_dir)
-    env_cfg = dataclasses.replace(cfg.env, objects=zoo.resolve(objects) if objects else cfg.env.objects)
+    levels = NOISE if noise else {k: (v if k == "noise_freeze_frames" else 0) for k, v in NOISE.items()}
+    env_cfg = dataclasses.replace(cfg.env, objects=zoo.resolve(objects) if objects else cfg.env.objects, **levels)
     env = envs.load("grasp", **dataclasses.asdict(env_cfg))
     run, objs = make_evaluator(env, trainer.act, episodes, force, env.config.aff_threshold)
     table = summarize(jax.device_get(run(state.params, state.obs_stats)), objs, env.config.objects)
     return {"run": os.path.abspath(run_dir), "env_steps": int(state.env_steps), "episodes_per_object": episodes,
-            "force_newtons": force, "objects": table, "markdown": markdown(table, env.config.objects)}
+            "force_newtons": force, "noise": noise, "objects": table, "markdown": markdown(table, env.config.objects)}
 
 
 def render_policy(run_dir: str, obj: str, path: str, yaw_deg: float = 90.0, every: int = 2) -> int:

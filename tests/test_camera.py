@@ -108,3 +108,17 @@ def test_cnn_reads_the_image(mujoco_images):
     grads = jax.grad(loss)(params)["params"]["visual_encoder"]
     for layer in ("Conv_0", "Conv_1", "Conv_2", "Dense_0"):
         assert float(jnp.abs(grads[layer]["kernel"]).sum()) > 0, layer
+
+
+def test_patch_convolution_equals_xla_convolution(mujoco_images):
+    """The CPU form of the CNN (windows x matrix) computes the same function and gradient as XLA's conv."""
+    obs = {"motor": jnp.zeros((3, 621)), "pixels": jnp.asarray(mujoco_images[:3])}
+    xla, win = ActorCritic(30, conv_impl="xla"), ActorCritic(30, conv_impl="patches")
+    params = xla.init(jax.random.PRNGKey(1), obs)
+    assert jax.tree.structure(params) == jax.tree.structure(win.init(jax.random.PRNGKey(1), obs))
+    out_x, out_w = xla.apply(params, obs), win.apply(params, obs)
+    np.testing.assert_allclose(out_x[0], out_w[0], atol=1e-5)
+    np.testing.assert_allclose(out_x[2], out_w[2], atol=1e-5)
+    g_x, g_w = (jax.grad(lambda p, n=n: n.apply(p, obs)[2].sum())(params) for n in (xla, win))
+    k_x, k_w = (g["params"]["visual_encoder"]["Conv_0"]["kernel"] for g in (g_x, g_w))
+    np.testing.assert_allclose(k_x, k_w, rtol=1e-3, atol=1e-5)

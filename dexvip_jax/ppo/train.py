@@ -22,7 +22,7 @@ from brax.envs.base import Env
 from dexvip_jax.config import PPOConfig
 from dexvip_jax.envs.wrappers import wrap_for_training
 from dexvip_jax.ppo.losses import gae, ppo_loss
-from dexvip_jax.ppo.networks import ActorCritic, gaussian_log_prob
+from dexvip_jax.ppo.networks import ActorCritic, default_conv_impl, gaussian_log_prob
 from dexvip_jax.ppo.normalize import RunningStats
 
 
@@ -72,7 +72,7 @@ def make_train(settings: Settings, env: Env) -> Trainer:
     batched = wrap_for_training(env, settings.num_envs, settings.episode_length)
     size = env.observation_size
     obs_shapes = {k: tuple(v) for k, v in size.items()} if isinstance(size, dict) else {"motor": (size,)}
-    network = ActorCritic(env.action_size, tuple(p.hidden), p.init_log_std)
+    network = ActorCritic(env.action_size, tuple(p.hidden), p.init_log_std, default_conv_impl())
     tx = optax.chain(optax.clip_by_global_norm(p.max_grad_norm), optax.adam(p.learning_rate, eps=p.adam_eps))
     n_batch = settings.num_envs * settings.unroll_length
     mb_size = n_batch // p.num_minibatches
