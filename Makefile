@@ -31,4 +31,4 @@ bench: $(STAMP)
 
 # Needs an offscreen GL: on Debian, apt-get install libosmesa6.
 objects-sheet: $(STAMP)
-	$(VENV)/bin/dexvip objects --sheet docs/objects.png
+	$(VENV)/bin/dexvip objects --sheet docs/objects.png --camera-sheet docs/camera.png

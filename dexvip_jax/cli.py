@@ -44,6 +44,10 @@ def cmd_objects(args) -> int:
         from dexvip_jax.envs.render import contact_sheet
 
         contact_sheet(args.sheet)
+    if args.camera_sheet:
+        from dexvip_jax.envs.render import camera_sheet
+
+        camera_sheet(args.camera_sheet)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
@@ -219,6 +223,20 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_paper(args) -> int:
+    from dexvip_jax.experiments import paper
+
+    out = args.out or os.path.join("runs", "paper-quick" if args.quick else "paper")
+    report = paper.run(out, args.quick, args.seeds, args.total_steps, args.backend, progress=not args.json)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(paper.markdown(report))
+        print(f"wrote {os.path.abspath(out)}: paper.md, paper.json, fig5.png, curves.png, runs/ "
+              f"({report['wall_s'] / 60:.1f} min)")
+    return 0
+
+
 def cmd_render(args) -> int:
     from dexvip_jax.evaluate import render_policy
 
@@ -271,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     o = sub.add_parser("objects", help="list the object zoo")
     o.add_argument("--json", action="store_true", help="print JSON")
     o.add_argument("--sheet", metavar="PNG", help="also render a contact sheet of all objects (offscreen MuJoCo)")
+    o.add_argument("--camera-sheet", metavar="PNG", help="also save egocentric camera frames (RGB, depth, affordance)")
     o.set_defaults(func=cmd_objects)
 
     t = sub.add_parser("train", help="train a grasping policy with PPO")
@@ -294,6 +313,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", help="write eval.json and eval.md here")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
+
+    pp = sub.add_parser("paper", help="all methods x seeds in one sweep, evaluated: Fig. 5, curves, ablation")
+    pp.add_argument("--quick", action="store_true", help="CPU size: 4 objects, short runs, <= 30 min on 2 cores")
+    pp.add_argument("--out", help="output directory (default runs/paper[-quick])")
+    pp.add_argument("--seeds", type=_positive, help="seeds per method (quick 2, full 3)")
+    pp.add_argument("--total-steps", type=_positive, help="env steps per run")
+    pp.add_argument("--backend", choices=("mjx", "mujoco"))
+    pp.add_argument("--json", action="store_true")
+    pp.set_defaults(func=cmd_paper)
 
     rd = sub.add_parser("render", help="a GIF of a trained policy grasping one object (offscreen MuJoCo)")
     rd.add_argument("--checkpoint", required=True, metavar="DIR", help="a dexvip train --out directory")

@@ -7,7 +7,10 @@ reported; vmapped lanes never mix, so the others are unaffected.
 
 Writes under ``out``: ``<config-id>/`` for each configuration (``config.json``, ``metrics.jsonl``,
 ``checkpoints/``, ``curve.png`` — each one resumable and evaluable like a single run),
-``summary.json`` and ``comparison.png``.
+``summary.json`` and ``comparison.png``. With ``eval_episodes`` the sweep also runs the
+evaluation protocol (``evaluate.py``: success, stability, functionality, posture) on every
+configuration at once, every ``eval_every`` updates and at the end: ``<config-id>/eval.json``
+and, per evaluation, ``protocol/<metric>`` lines in ``metrics.jsonl``.
 """
 
 from __future__ import annotations
@@ -76,8 +79,19 @@ def _finite(tree) -> jax.Array:
 
 
 def sweep(base: cfg_lib.TrainConfig, grid: dict[str, list[float]], seeds: int, out: str,
-          progress: bool = True) -> dict:
-    runs = configurations(base, grid, seeds)
+          progress: bool = True, **kw) -> dict:
+    return run_configs(base, configurations(base, grid, seeds), out, progress, **kw)
+
+
+def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainConfig]], out: str,
+                progress: bool = True, eval_episodes: int = 0, eval_every: int = 0, force: float = 1.0) -> dict:
+    """Train ``runs`` (id, config), which may differ from ``base`` only in reward weights, method and
+    seed, as one vmapped program."""
+    for cid, c in runs:
+        other = cfg_lib.differences(cfg_lib.to_dict(base), cfg_lib.to_dict(c))
+        if any(not k.startswith(("reward.", "method", "seed")) for k in other):
+            raise ConfigError(f"configuration {cid} differs from the sweep's base in {other}: only reward "
+                              "weights, method and seed can vary inside one compiled sweep")
     out = os.path.abspath(out)
     if os.path.exists(os.path.join(out, "summary.json")):
         raise ConfigError(f"{out} already holds a sweep; choose another --out")
@@ -93,6 +107,16 @@ def sweep(base: cfg_lib.TrainConfig, grid: dict[str, list[float]], seeds: int, o
         state = shard_batch(state, k)
     update = jax.jit(jax.vmap(trainer.update))
     evaluate = jax.jit(jax.vmap(trainer.evaluate))
+    protocol = None
+    if eval_episodes:
+        from dexvip_jax import evaluate as ev_lib
+
+        run_protocol, ev_objs = ev_lib.make_evaluator(env, trainer.act, eval_episodes, force, env.config.aff_threshold)
+        protocol_all = jax.jit(jax.vmap(run_protocol))
+
+        def protocol(state) -> list[dict]:
+            per = jax.device_get(protocol_all(state.params, state.obs_stats))
+            return [ev_lib.summarize(_lane(per, i), ev_objs, env.config.objects) for i in range(k)]
 
     dirs = {cid: os.path.join(out, cid) for cid, _ in runs}
     checkpointers = {}
@@ -131,6 +155,18 @@ def sweep(base: cfg_lib.TrainConfig, grid: dict[str, list[float]], seeds: int, o
                 files[cid].write(json.dumps(row) + "\n")
             bar.update(task, advance=1, sps=k * base.steps_per_update / dt)
             last = u + 1 == base.num_updates
+            if protocol and ((eval_every and (u + 1) % eval_every == 0) or last):
+                tables = protocol(state)
+                for i, (cid, _) in enumerate(runs):
+                    row = {"update": u + 1, "env_steps": (u + 1) * base.steps_per_update,
+                           **{f"protocol/{m}": v for m, v in tables[i]["overall"].items()}}
+                    rows[cid].append(row)
+                    files[cid].write(json.dumps(row) + "\n")
+                if last:
+                    for i, (cid, _) in enumerate(runs):
+                        write_json_atomic(os.path.join(dirs[cid], "eval.json"),
+                                          {"env_steps": (u + 1) * base.steps_per_update, "episodes_per_object": eval_episodes,
+                                           "force_newtons": force, "objects": tables[i]})
             if (u + 1) % base.checkpoint_every == 0 or last:
                 host = jax.device_get(state)
                 for i, (cid, _) in enumerate(runs):

@@ -101,3 +101,54 @@ def write_gif(frames, path: str, fps: int = 25) -> None:
     tmp = path + ".tmp.gif"
     images[0].save(tmp, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
     os.replace(tmp, path)
+
+
+def camera_sheet(path: str, names=("mug", "hammer", "pan", "apple", "scissors"), steps=(0, 12, 25),
+                 image_size: int = 96) -> None:
+    """The egocentric camera's RGB, depth and affordance channels for ``names`` at ``steps`` of the
+    scripted reach-and-close (``scripted.py``), MuJoCo C backend; one PNG, written atomically."""
+    import jax
+    import jax.numpy as jnp
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from dexvip_jax import envs
+    from dexvip_jax.envs.scripted import grasp_actions
+
+    env = envs.load("grasp", backend="mujoco", objects=",".join(names), image_size=image_size)
+    actions = jnp.asarray(grasp_actions(env, max(steps) + 1))
+
+    @jax.jit
+    def frames(obj):
+        s = env.reset_to(obj, jnp.array(0.6))
+
+        def body(s, a):
+            s = env.step(s, a)
+            return s, env.pixels(obj, s.pipeline_state)
+
+        return jnp.concatenate([env.pixels(obj, s.pipeline_state)[None], jax.lax.scan(body, s, actions)[1]])
+
+    fig, axes = plt.subplots(len(names), 3 * len(steps), figsize=(1.6 * 3 * len(steps), 1.7 * len(names)))
+    for i, name in enumerate(names):
+        px = np.asarray(frames(jnp.array(i)))
+        for j, t in enumerate(steps):
+            for k, (label, img, cmap) in enumerate((("RGB", px[t, ..., :3], None),
+                                                    ("depth", px[t, ..., 3], "gray_r"),
+                                                    ("affordance", px[t, ..., 4], "gray"))):
+                ax = axes[i, 3 * j + k]
+                ax.imshow(img, cmap=cmap, vmin=0, vmax=255)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if i == 0:
+                    ax.set_title(f"{label}, step {t}", fontsize=8)
+                if j == k == 0:
+                    ax.set_ylabel(name, fontsize=9)
+    fig.suptitle(f"Egocentric camera ({image_size}x{image_size}, ray cast): a scripted reach and close; "
+                 f"depth 0-{env.camera.depth_max} m (darker is farther), affordance part in white", fontsize=9)
+    fig.tight_layout()
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    os.replace(tmp, path)

@@ -1,0 +1,176 @@
+"""``dexvip paper``: the paper's comparison in one command.
+
+Every method preset differs from the others only in reward weights, which are traced, so all
+methods x seeds train as ONE compiled sweep (``sweep.run_configs``), evaluated together with the
+full protocol (success, stability, functionality, posture) during training and at the end. Then:
+
+* ``fig5.png``: the four metrics per method, mean +- std over seeds (DexVIP's Fig. 5 layout);
+* ``curves.png``: evaluation success vs training steps per method (mean +- std over seeds);
+* ``paper.md`` / ``paper.json``: the main table, the ContactDB-16 vs other-11 split, and the
+  ablation table (affordance only, + touch, + human pose prior).
+
+In this re-implementation "affordance only" has exactly GRAFF's reward, so its runs are GRAFF's.
+Sizes: ``QUICK`` fits in 30 minutes on a 2-core CPU (few objects, short training: a smoke test of
+the pipeline, not the paper's numbers); ``FULL`` is the GPU experiment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+from dexvip_jax import config as cfg_lib
+from dexvip_jax import sweep
+from dexvip_jax.envs import objects as zoo
+from dexvip_jax.errors import ConfigError
+from dexvip_jax.files import write_json_atomic
+
+METHODS = ("com", "touch", "graff", "dexvip", "aff_touch")  # trained; aff_only == graff here
+LABELS = {"com": "COM", "touch": "TOUCH", "graff": "GRAFF", "dexvip": "DexVIP", "aff_touch": "Aff + touch"}
+ABLATION = (("affordance only (= GRAFF)", "graff"), ("affordance + touch", "aff_touch"),
+            ("affordance + human pose (DexVIP)", "dexvip"))
+METRICS = ("success", "stability", "functionality", "posture")
+
+QUICK = {"preset": "cpu", "seeds": 2, "eval_episodes": 6, "evals": 4,
+         "sets": {"env.objects": ("mug", "apple", "soda_can", "bottle"), "num_envs": 32, "unroll_length": 32,
+                  "total_steps": 458_752, "checkpoint_every": 50}}
+FULL = {"preset": "gpu", "seeds": 3, "eval_episodes": 100, "evals": 10,
+        "sets": {"num_envs": 1024, "total_steps": 50_003_968, "checkpoint_every": 100}}
+
+
+def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, backend: str | None = None):
+    """(base config, [(run id, config)], eval episodes per object, eval every N updates)."""
+    size = QUICK if quick else FULL
+    sets = dict(size["sets"])
+    if total_steps is not None:
+        sets["total_steps"] = total_steps
+    if backend is not None:
+        sets["env.backend"] = backend
+    base = cfg_lib.build(size["preset"], method="dexvip", **{k.replace(".", "__"): v for k, v in sets.items()})
+    seeds = seeds or size["seeds"]
+    if seeds < 2:
+        raise ConfigError("--seeds must be at least 2: the figures show mean +- std over seeds")
+    runs = [(f"{m}-seed{base.seed + s}", dataclasses.replace(base, method=m, reward=cfg_lib.RewardWeights.of(m),
+                                                             seed=base.seed + s))
+            for m in METHODS for s in range(seeds)]
+    return base, runs, size["eval_episodes"], max(1, base.num_updates // size["evals"])
+
+
+def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: int | None = None,
+        backend: str | None = None, progress: bool = True) -> dict:
+    if os.path.exists(os.path.join(out, "paper.json")):
+        raise ConfigError(f"{out} already holds a paper run; choose another --out")
+    base, runs, episodes, every = plan(quick, seeds, total_steps, backend)
+    summary = sweep.run_configs(base, runs, os.path.join(out, "runs"), progress, eval_episodes=episodes,
+                                eval_every=every)
+    report = aggregate(summary, runs, base)
+    report.update(quick=quick, wall_s=summary["wall_s"], env_steps_per_config=summary["env_steps_per_config"],
+                  configs=len(runs), compilations=summary["compilations"], episodes_per_object=episodes,
+                  backend=base.env.backend, objects=list(base.env.objects))
+    bar_chart(report, os.path.join(out, "fig5.png"))
+    success_curves(report, os.path.join(out, "curves.png"))
+    text = markdown(report)
+    with open(os.path.join(out, "paper.md.tmp"), "w") as f:
+        f.write(text + "\n")
+    os.replace(os.path.join(out, "paper.md.tmp"), os.path.join(out, "paper.md"))
+    write_json_atomic(os.path.join(out, "paper.json"), report)
+    return report
+
+
+def _mean_std(values) -> dict:
+    v = np.asarray(values, float)
+    return {"mean": float(v.mean()), "std": float(v.std()), "n": int(v.size)}
+
+
+def aggregate(summary: dict, runs, base) -> dict:
+    """Mean +- std over seeds per method: overall metrics, per object group, success curves."""
+    by_id = {r["id"]: r for r in summary["configs"]}
+    groups = {g: [n for n in base.env.objects if zoo.get(n).group == g] for g in ("contactdb16", "extra11")}
+    methods = {}
+    for m in METHODS:
+        ids = [cid for cid, c in runs if c.method == m]
+        evals, curves = [], []
+        for cid in ids:
+            with open(os.path.join(by_id[cid]["dir"], "eval.json")) as f:
+                evals.append(json.load(f)["objects"])
+            with open(os.path.join(by_id[cid]["dir"], "metrics.jsonl")) as f:
+                curves.append([(r["env_steps"], r["protocol/success"]) for r in map(json.loads, f) if "protocol/success" in r])
+        overall = {k: _mean_std([e["overall"][k] for e in evals]) for k in METRICS}
+        split = {g: {k: _mean_std([np.mean([e[n][k] for n in names]) for e in evals]) for k in METRICS}
+                 for g, names in groups.items() if names}
+        steps = [s for s, _ in curves[0]]
+        succ = np.array([[v for _, v in c] for c in curves])
+        methods[m] = {"label": LABELS[m], "runs": ids, "overall": overall, "groups": split,
+                      "diverged": sum(by_id[c]["diverged"] for c in ids),
+                      "curve": {"env_steps": steps, "success_mean": succ.mean(0).tolist(), "success_std": succ.std(0).tolist()}}
+    return {"methods": methods, "ablation": [{"row": label, "method": m} for label, m in ABLATION]}
+
+
+def markdown(report: dict) -> str:
+    def cell(ms):
+        return f"{ms['mean']:.1f} ± {ms['std']:.1f}"
+
+    head = "| method | " + " | ".join(f"{k} %" for k in METRICS) + " |\n|---|" + "---|" * len(METRICS)
+    lines = [f"### Methods ({report['configs']} runs, {report['env_steps_per_config']:,} env steps each, "
+             f"{report['episodes_per_object']} evaluation episodes per object, objects: {', '.join(report['objects'])})",
+             "", head]
+    for m in report["methods"].values():
+        lines.append(f"| {m['label']} | " + " | ".join(cell(m["overall"][k]) for k in METRICS) + " |")
+    lines += ["", "### Success by object group (ContactDB-16 vs the other 11)", "",
+              "| method | " + " | ".join(f"{g} success %" for g in ("contactdb16", "extra11")) + " |", "|---|---|---|"]
+    for m in report["methods"].values():
+        cells = [cell(m["groups"][g]["success"]) if g in m["groups"] else "—" for g in ("contactdb16", "extra11")]
+        lines.append(f"| {m['label']} | " + " | ".join(cells) + " |")
+    lines += ["", "### Ablation (DexVIP's reward, one term at a time)", "", head.replace("method", "reward")]
+    for row in report["ablation"]:
+        m = report["methods"][row["method"]]
+        lines.append(f"| {row['row']} | " + " | ".join(cell(m["overall"][k]) for k in METRICS) + " |")
+    return "\n".join(lines)
+
+
+def bar_chart(report: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods = list(report["methods"].values())
+    fig, axes = plt.subplots(1, len(METRICS), figsize=(3.2 * len(METRICS), 3.2))
+    for ax, k in zip(axes, METRICS):
+        means = [m["overall"][k]["mean"] for m in methods]
+        stds = [m["overall"][k]["std"] for m in methods]
+        ax.bar(range(len(methods)), means, yerr=stds, capsize=3, color=[f"C{i}" for i in range(len(methods))])
+        ax.set_xticks(range(len(methods)), [m["label"] for m in methods], rotation=40, ha="right", fontsize=8)
+        ax.set_title(f"{k} (%)")
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(f"{'Quick run' if report['quick'] else 'Full run'}: mean ± std over seeds, "
+                 f"{report['env_steps_per_config']:,} steps per run", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path + ".tmp.png", dpi=100)
+    plt.close(fig)
+    os.replace(path + ".tmp.png", path)
+
+
+def success_curves(report: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for i, m in enumerate(report["methods"].values()):
+        c = m["curve"]
+        x, y, s = np.asarray(c["env_steps"]), np.asarray(c["success_mean"]), np.asarray(c["success_std"])
+        ax.plot(x, y, "o-", color=f"C{i}", label=m["label"])
+        ax.fill_between(x, y - s, y + s, color=f"C{i}", alpha=0.15)
+    ax.set_xlabel("env steps per run")
+    ax.set_ylabel("evaluation success (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path + ".tmp.png", dpi=100)
+    plt.close(fig)
+    os.replace(path + ".tmp.png", path)

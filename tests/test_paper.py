@@ -1,0 +1,54 @@
+"""`dexvip paper`: every method and seed in one compiled sweep, aggregated honestly."""
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+import pytest
+from test_ppo import small_config
+
+from dexvip_jax import sweep
+from dexvip_jax.cli import main
+from dexvip_jax.errors import ConfigError
+from dexvip_jax.experiments import paper
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("paper"))
+    assert main(["paper", "--quick", "--total-steps", "1024", "--out", out, "--json"]) == 0
+    return out
+
+
+def test_one_program_trains_every_method_and_seed(quick_run):
+    report = json.load(open(os.path.join(quick_run, "paper.json")))
+    assert report["compilations"] == 1 and report["configs"] == len(paper.METHODS) * 2
+    assert set(report["methods"]) == set(paper.METHODS)
+    for name in ("fig5.png", "curves.png", "paper.md"):
+        assert os.path.getsize(os.path.join(quick_run, name)) > 0
+
+
+def test_tables_are_the_mean_and_std_of_the_runs_evaluations(quick_run):
+    report = json.load(open(os.path.join(quick_run, "paper.json")))
+    for m in paper.METHODS:
+        runs = report["methods"][m]["runs"]
+        evals = [json.load(open(os.path.join(quick_run, "runs", r, "eval.json")))["objects"] for r in runs]
+        for k in paper.METRICS:
+            vals = [e["overall"][k] for e in evals]
+            assert report["methods"][m]["overall"][k]["mean"] == pytest.approx(np.mean(vals))
+            assert report["methods"][m]["overall"][k]["std"] == pytest.approx(np.std(vals))
+            group = [np.mean([e[n][k] for n in ("mug", "apple")]) for e in evals]  # the ContactDB-16 objects
+            assert report["methods"][m]["groups"]["contactdb16"][k]["mean"] == pytest.approx(np.mean(group))
+        assert report["methods"][m]["curve"]["env_steps"][-1] == 1024
+    text = open(os.path.join(quick_run, "paper.md")).read()
+    assert "| affordance + human pose (DexVIP) |" in text and "extra11 success %" in text
+
+
+def test_a_sweep_refuses_configs_that_need_another_program(tmp_path):
+    base = small_config()
+    other = dataclasses.replace(base, num_envs=16)
+    with pytest.raises(ConfigError, match="only reward weights, method and seed"):
+        sweep.run_configs(base, [("a", base), ("b", other)], str(tmp_path))
+    with pytest.raises(ConfigError, match="at least 2"):
+        paper.plan(quick=True, seeds=1)
