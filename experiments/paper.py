@@ -144,6 +144,7 @@ def bar_chart(report: dict, path: str) -> None:
         stds = [m["overall"][k]["std"] for m in methods]
         ax.bar(range(len(methods)), means, yerr=stds, capsize=3, color=[f"C{i}" for i in range(len(methods))])
         ax.set_xticks(range(len(methods)), [m["label"] for m in methods], rotation=40, ha="right", fontsize=8)
+        ax.set_ylim(0, max(5.0, 1.15 * max(a + b for a, b in zip(means, stds))))  # all-zero bars still show 0-5
         ax.set_title(f"{k} (%)")
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(f"{'Quick run' if report['quick'] else 'Full run'}: mean ± std over seeds, "
