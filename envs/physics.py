@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import threading
 from typing import Any
 
 import flax.struct
@@ -101,6 +102,16 @@ class MujocoPhysics:
         self._datas = [mujoco.MjData(m) for _ in range(self.nthread)]
         self._rollout = mujoco.rollout.Rollout(nthread=self.nthread)
         self._pool = concurrent.futures.ThreadPoolExecutor(self.nthread)  # mj_multiRay releases the GIL
+        # XLA may run independent callbacks at once (a reset beside a step under vmap); they share
+        # the MjData above, and each already uses every core, so they take turns.
+        self._lock = threading.Lock()
+
+    def _serial(self, fn):
+        def locked(*args):
+            with self._lock:
+                return fn(*args)
+
+        return locked
 
     def _shapes(self):
         f32 = jnp.float32
@@ -187,18 +198,19 @@ class MujocoPhysics:
         n = cam.height * cam.width
         shapes = (jax.ShapeDtypeStruct((n,), jnp.int32), jax.ShapeDtypeStruct((n,), jnp.float32))
         active = jnp.broadcast_to(jnp.asarray(active, bool), jnp.shape(obj))
-        return jax.pure_callback(lambda o, q, a: self._host_raycast(o, q, a, cam), shapes, obj, data.qpos, active,
-                                 vmap_method="broadcast_all")
+        host = self._serial(lambda o, q, a: self._host_raycast(o, q, a, cam))
+        return jax.pure_callback(host, shapes, obj, data.qpos, active, vmap_method="broadcast_all")
 
     def init(self, obj: jax.Array, qpos: jax.Array, active=True) -> PhysState:
         """``active=False`` skips the forward pass (the state's sensordata stays zero): auto-reset
         under ``vmap`` evaluates resets for every env and keeps only the finished ones'."""
         active = jnp.broadcast_to(jnp.asarray(active, bool), jnp.shape(obj))
-        return jax.pure_callback(self._host_forward, self._shapes(), obj, qpos, active, vmap_method="broadcast_all")
+        return jax.pure_callback(self._serial(self._host_forward), self._shapes(), obj, qpos, active,
+                                 vmap_method="broadcast_all")
 
     def step(self, obj: jax.Array, data: PhysState, ctrl: jax.Array, object_force: jax.Array | None = None) -> PhysState:
         args = (obj, data.time, data.qpos, data.qvel, ctrl) + (() if object_force is None else (object_force,))
-        return jax.pure_callback(self._host_step, self._shapes(), *args, vmap_method="broadcast_all")
+        return jax.pure_callback(self._serial(self._host_step), self._shapes(), *args, vmap_method="broadcast_all")
 
 
 BACKENDS: dict[str, Any] = {"mjx": MjxPhysics, "mujoco": MujocoPhysics}
