@@ -47,8 +47,12 @@ class Checkpointer:
         step = self.latest_step() if step is None else step
         if step is None:
             raise ConfigError(f"no checkpoint in {self.directory}; train first or pick the run's --out directory")
-        diff = [k for k in cfg_lib.differences(self.saved_config(step), self.config)
-                if k not in cfg_lib.RESUMABLE]
+        saved = self.saved_config(step)
+        diff = [k for k in cfg_lib.differences(saved, self.config) if k not in cfg_lib.RESUMABLE]
+        missing = cfg_lib.differences(saved, cfg_lib.to_dict(cfg_lib.from_dict(saved)))
+        if missing:  # fields this version added: the state has changed shape too
+            raise ConfigError(f"checkpoint {self._step_dir(step)} was made by an older dexvip-jax (its config lacks "
+                              f"{', '.join(missing)}); retrain with this version")
         if diff:
             raise ConfigError(f"checkpoint {self._step_dir(step)} was made with another config "
                               f"(differs in {', '.join(diff)}); resume with the same settings or use a new --out")

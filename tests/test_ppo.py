@@ -187,3 +187,15 @@ def test_two_device_sharded_run_equals_one_device(tmp_path):
         return np.array([float(v) for v in line.split()[1:]])
 
     np.testing.assert_allclose(run(2), run(1), rtol=1e-5)
+
+
+def test_a_checkpoint_from_an_older_version_is_named_as_such(straight_run, tmp_path):
+    old = str(tmp_path / "old")
+    shutil.copytree(straight_run, old)
+    latest = max(int(d) for d in os.listdir(os.path.join(old, "checkpoints")) if d.isdigit())
+    meta = os.path.join(old, "checkpoints", str(latest), "config", "metadata")
+    saved = json.load(open(meta))
+    del saved["env"]["obs"]  # a config written before the field existed
+    json.dump(saved, open(meta, "w"))
+    with pytest.raises(ConfigError, match="older dexvip-jax .*env.obs.*retrain"):
+        training.train(small_config(total_steps=8 * 64), old, resume=True, progress=False)
