@@ -34,7 +34,7 @@ ABLATION = (("affordance only (= GRAFF)", "graff"), ("affordance + touch", "aff_
             ("affordance + human pose (DexVIP)", "dexvip"))
 METRICS = ("success", "stability", "functionality", "posture")
 
-QUICK = {"preset": "cpu", "seeds": 2, "eval_episodes": 6, "evals": 4,
+QUICK = {"preset": "cpu", "seeds": 2, "eval_episodes": 10, "evals": 4,
          "sets": {"env.objects": ("mug", "apple", "soda_can", "bottle"), "num_envs": 32, "unroll_length": 32,
                   "total_steps": 458_752, "checkpoint_every": 50}}
 FULL = {"preset": "gpu", "seeds": 3, "eval_episodes": 100, "evals": 10,
