@@ -37,7 +37,7 @@ METRICS = ("success", "stability", "functionality", "posture")
 QUICK = {"preset": "cpu", "seeds": 2, "eval_episodes": 10, "evals": 4,
          "sets": {"env.objects": ("mug", "apple", "soda_can", "bottle"), "num_envs": 32, "unroll_length": 32,
                   "total_steps": 458_752, "checkpoint_every": 50}}
-FULL = {"preset": "gpu", "seeds": 3, "eval_episodes": 100, "evals": 10,
+FULL = {"preset": "gpu", "seeds": 3, "eval_episodes": 100, "evals": 5,
         "sets": {"num_envs": 1024, "total_steps": 50_003_968, "checkpoint_every": 100}}
 
 
