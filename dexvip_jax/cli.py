@@ -81,7 +81,8 @@ def cmd_bench_env(args) -> int:
         print(f"{backend}: {result['env_steps_per_s']:,.0f} env steps/s at {args.num_envs} envs "
               f"(compile {result['compile_s']:.1f} s, {result['device']['device_kind']})")
         if args.obs == "pixels":
-            print(f"camera alone: {result['camera_frames_per_s']:,.0f} frames/s ({args.image_size}x{args.image_size}x5)")
+            size = args.image_size
+            print(f"camera alone: {result['camera_frames_per_s']:,.0f} frames/s ({size}x{size}x5)")
         if args.reference:
             ref = result["reference"]
             print(f"MuJoCo C mj_step, 1 thread: {ref['mujoco_c_single_thread_env_steps_per_s']:,.0f} env steps/s; "
@@ -253,7 +254,8 @@ def _train_flags(t) -> None:
     t.add_argument("--total-steps", type=_positive)
     t.add_argument("--num-envs", type=_positive)
     t.add_argument("--backend", choices=("mjx", "mujoco"))
-    t.add_argument("--obs", choices=("state", "pixels"), help="add the egocentric RGB-D + affordance image (default: state)")
+    t.add_argument("--obs", choices=("state", "pixels"),
+                   help="pixels: add the egocentric RGB-D + affordance image (default: state)")
     t.add_argument("--noise", action="store_true", help="train with the paper's observation and action noise")
     t.add_argument("--seed", type=int)
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -165,8 +165,9 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
                 if last:
                     for i, (cid, _) in enumerate(runs):
                         write_json_atomic(os.path.join(dirs[cid], "eval.json"),
-                                          {"env_steps": (u + 1) * base.steps_per_update, "episodes_per_object": eval_episodes,
-                                           "force_newtons": force, "objects": tables[i]})
+                                          {"env_steps": (u + 1) * base.steps_per_update,
+                                           "episodes_per_object": eval_episodes, "force_newtons": force,
+                                           "objects": tables[i]})
             if (u + 1) % base.checkpoint_every == 0 or last:
                 host = jax.device_get(state)
                 for i, (cid, _) in enumerate(runs):

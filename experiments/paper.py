@@ -97,7 +97,8 @@ def aggregate(summary: dict, runs, base) -> dict:
             with open(os.path.join(by_id[cid]["dir"], "eval.json")) as f:
                 evals.append(json.load(f)["objects"])
             with open(os.path.join(by_id[cid]["dir"], "metrics.jsonl")) as f:
-                curves.append([(r["env_steps"], r["protocol/success"]) for r in map(json.loads, f) if "protocol/success" in r])
+                curves.append([(r["env_steps"], r["protocol/success"]) for r in map(json.loads, f)
+                               if "protocol/success" in r])
         overall = {k: _mean_std([e["overall"][k] for e in evals]) for k in METRICS}
         split = {g: {k: _mean_std([np.mean([e[n][k] for n in names]) for e in evals]) for k in METRICS}
                  for g, names in groups.items() if names}
@@ -105,7 +106,8 @@ def aggregate(summary: dict, runs, base) -> dict:
         succ = np.array([[v for _, v in c] for c in curves])
         methods[m] = {"label": LABELS[m], "runs": ids, "overall": overall, "groups": split,
                       "diverged": sum(by_id[c]["diverged"] for c in ids),
-                      "curve": {"env_steps": steps, "success_mean": succ.mean(0).tolist(), "success_std": succ.std(0).tolist()}}
+                      "curve": {"env_steps": steps, "success_mean": succ.mean(0).tolist(),
+                                "success_std": succ.std(0).tolist()}}
     return {"methods": methods, "ablation": [{"row": label, "method": m} for label, m in ABLATION]}
 
 
@@ -115,7 +117,8 @@ def markdown(report: dict) -> str:
 
     head = "| method | " + " | ".join(f"{k} %" for k in METRICS) + " |\n|---|" + "---|" * len(METRICS)
     lines = [f"### Methods ({report['configs']} runs, {report['env_steps_per_config']:,} env steps each, "
-             f"{report['episodes_per_object']} evaluation episodes per object, objects: {', '.join(report['objects'])})",
+             f"{report['episodes_per_object']} evaluation episodes per object, "
+             f"objects: {', '.join(report['objects'])})",
              "", head]
     for m in report["methods"].values():
         lines.append(f"| {m['label']} | " + " | ".join(cell(m["overall"][k]) for k in METRICS) + " |")

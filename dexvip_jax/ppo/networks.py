@@ -90,7 +90,8 @@ class ActorCritic(nn.Module):
     def __call__(self, obs: dict[str, jax.Array]):
         features = MLP(self.hidden, name="motor_encoder")(obs["motor"])
         if "pixels" in obs:
-            features = jnp.concatenate([features, VisualEncoder(conv_impl=self.conv_impl, name="visual_encoder")(obs["pixels"])], -1)
+            visual = VisualEncoder(conv_impl=self.conv_impl, name="visual_encoder")(obs["pixels"])
+            features = jnp.concatenate([features, visual], -1)
         mean = nn.Dense(self.action_size, kernel_init=nn.initializers.orthogonal(0.01), name="actor")(features)
         log_std = self.param("log_std", nn.initializers.constant(self.init_log_std), (self.action_size,))
         if "privileged" in obs:
