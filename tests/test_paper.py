@@ -41,8 +41,14 @@ def test_tables_are_the_mean_and_std_of_the_runs_evaluations(quick_run):
             group = [np.mean([e[n][k] for n in ("mug", "apple")]) for e in evals]  # the ContactDB-16 objects
             assert report["methods"][m]["groups"]["contactdb16"][k]["mean"] == pytest.approx(np.mean(group))
         assert report["methods"][m]["curve"]["env_steps"][-1] == 1024
+    noisy = [json.load(open(os.path.join(quick_run, "runs", r, "eval_noise.json")))
+             for r in report["robustness"]["runs"]]
+    assert all(n["noise"] for n in noisy) and report["robustness"]["runs"] == report["methods"]["dexvip"]["runs"]
+    assert report["robustness"]["overall"]["posture"]["mean"] == pytest.approx(
+        np.mean([n["objects"]["overall"]["posture"] for n in noisy]))
     text = open(os.path.join(quick_run, "paper.md")).read()
     assert "| affordance + human pose (DexVIP) |" in text and "extra11 success %" in text
+    assert "| with noise |" in text
 
 
 def test_a_sweep_refuses_configs_that_need_another_program(tmp_path):
