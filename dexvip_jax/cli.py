@@ -206,15 +206,12 @@ def cmd_prior_show(args) -> int:
 
 def cmd_eval(args) -> int:
     from dexvip_jax.evaluate import evaluate_checkpoint
-    from dexvip_jax.files import write_json_atomic
+    from dexvip_jax.files import write_json_atomic, write_text_atomic
 
     result = evaluate_checkpoint(args.checkpoint, args.episodes, args.objects, args.force, args.noise)
     if args.out:
-        os.makedirs(args.out, exist_ok=True)
         write_json_atomic(os.path.join(args.out, "eval.json"), result)
-        with open(os.path.join(args.out, "eval.md.tmp"), "w") as f:
-            f.write(result["markdown"] + "\n")
-        os.replace(os.path.join(args.out, "eval.md.tmp"), os.path.join(args.out, "eval.md"))
+        write_text_atomic(os.path.join(args.out, "eval.md"), result["markdown"] + "\n")
     if args.json:
         print(json.dumps(result, indent=1))
     else:

@@ -30,7 +30,7 @@ from dexvip_jax import config as cfg_lib
 from dexvip_jax import envs, rewards
 from dexvip_jax.checkpoint import Checkpointer
 from dexvip_jax.errors import ConfigError
-from dexvip_jax.files import write_json_atomic
+from dexvip_jax.files import pyplot, save_figure, write_json_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
 from dexvip_jax.training import plot_curve, shard_batch
 
@@ -200,10 +200,7 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
 
 
 def plot_comparison(summary_rows, rows, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for r in summary_rows:
@@ -221,6 +218,4 @@ def plot_comparison(summary_rows, rows, path: str) -> None:
     ax2.set_xticks(range(len(ids)), ids, rotation=45, ha="right", fontsize=7)
     ax2.set_ylabel("final evaluation return")
     fig.tight_layout()
-    fig.savefig(path + ".tmp.png", dpi=100)
-    plt.close(fig)
-    os.replace(path + ".tmp.png", path)
+    save_figure(fig, path)

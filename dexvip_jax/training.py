@@ -19,7 +19,7 @@ from dexvip_jax import config as cfg_lib
 from dexvip_jax import envs
 from dexvip_jax.checkpoint import Checkpointer
 from dexvip_jax.errors import ConfigError
-from dexvip_jax.files import write_json_atomic
+from dexvip_jax.files import pyplot, save_figure, write_json_atomic, write_text_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
 
 
@@ -49,10 +49,7 @@ def _scalars(metrics: dict) -> dict:
 
 
 def plot_curve(rows: list[dict], path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     train = [(r["env_steps"], r["episode_return"]) for r in rows if "episode_return" in r and not math.isnan(r["episode_return"])]
     evals = [(r["env_steps"], r["eval/episode_return"]) for r in rows if "eval/episode_return" in r]
@@ -67,9 +64,7 @@ def plot_curve(rows: list[dict], path: str) -> None:
         ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path + ".tmp.png", dpi=100)
-    plt.close(fig)
-    os.replace(path + ".tmp.png", path)
+    save_figure(fig, path)
 
 
 def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bool = True) -> dict:
@@ -102,9 +97,8 @@ def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bo
         start = int(state.updates)
         with open(metrics_path) as f:
             rows = [r for r in map(json.loads, f) if r["update"] <= start]
-    with open(metrics_path + ".tmp", "w") as f:  # drop lines past the checkpoint we resumed from
-        f.writelines(json.dumps(r) + "\n" for r in rows)
-    os.replace(metrics_path + ".tmp", metrics_path)
+    # Drop lines past the checkpoint we resumed from.
+    write_text_atomic(metrics_path, "".join(json.dumps(r) + "\n" for r in rows))
 
     def log(row: dict, f) -> None:
         rows.append(row)

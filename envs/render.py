@@ -10,6 +10,8 @@ import os
 
 import numpy as np
 
+from dexvip_jax.files import pyplot, save_figure
+
 
 def select_gl() -> None:
     """Pick the offscreen GL (EGL with a GPU, else OSMesa) unless MUJOCO_GL is set; call before MuJoCo loads."""
@@ -49,10 +51,7 @@ def object_image(name: str, width: int = 320, height: int = 240) -> np.ndarray:
 
 def contact_sheet(path: str, cols: int = 7) -> None:
     """All objects on one PNG, affordance parts in orange, labelled; written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from dexvip_jax.envs import objects as zoo
 
@@ -65,10 +64,7 @@ def contact_sheet(path: str, cols: int = 7) -> None:
         ax.set_title(f"{spec.name} ({spec.affordance})", fontsize=8)
     fig.suptitle("dexvip-jax object zoo: 16 ContactDB objects, then 11 extra; affordance part in orange")
     fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=80)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=80)
 
 
 def render_frames(model, qpos_seq, width: int = 320, height: int = 240):
@@ -109,10 +105,7 @@ def camera_sheet(path: str, names=("mug", "hammer", "pan", "apple", "scissors"),
     scripted reach-and-close (``scripted.py``), MuJoCo C backend; one PNG, written atomically."""
     import jax
     import jax.numpy as jnp
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from dexvip_jax import envs
     from dexvip_jax.envs.scripted import grasp_actions
@@ -148,7 +141,4 @@ def camera_sheet(path: str, names=("mug", "hammer", "pan", "apple", "scissors"),
     fig.suptitle(f"Egocentric camera ({image_size}x{image_size}, ray cast): a scripted reach and close; "
                  f"depth 0-{env.camera.depth_max} m (darker is farther), affordance part in white", fontsize=9)
     fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=90)

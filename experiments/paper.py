@@ -29,7 +29,7 @@ from dexvip_jax import config as cfg_lib
 from dexvip_jax import sweep
 from dexvip_jax.envs import objects as zoo
 from dexvip_jax.errors import ConfigError
-from dexvip_jax.files import write_json_atomic
+from dexvip_jax.files import pyplot, save_figure, write_json_atomic, write_text_atomic
 
 METHODS = ("com", "touch", "graff", "dexvip", "aff_touch")  # trained; aff_only == graff here
 LABELS = {"com": "COM", "touch": "TOUCH", "graff": "GRAFF", "dexvip": "DexVIP", "aff_touch": "Aff + touch"}
@@ -77,9 +77,7 @@ def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: in
     bar_chart(report, os.path.join(out, "fig5.png"))
     success_curves(report, os.path.join(out, "curves.png"))
     text = markdown(report)
-    with open(os.path.join(out, "paper.md.tmp"), "w") as f:
-        f.write(text + "\n")
-    os.replace(os.path.join(out, "paper.md.tmp"), os.path.join(out, "paper.md"))
+    write_text_atomic(os.path.join(out, "paper.md"), text + "\n")
     write_json_atomic(os.path.join(out, "paper.json"), report)
     return report
 
@@ -157,10 +155,7 @@ def markdown(report: dict) -> str:
 
 
 def bar_chart(report: dict, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     methods = list(report["methods"].values())
     fig, axes = plt.subplots(1, len(METRICS), figsize=(3.2 * len(METRICS), 3.2))
@@ -175,16 +170,11 @@ def bar_chart(report: dict, path: str) -> None:
     fig.suptitle(f"{'Quick run' if report['quick'] else 'Full run'}: mean ± std over seeds, "
                  f"{report['env_steps_per_config']:,} steps per run", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path + ".tmp.png", dpi=100)
-    plt.close(fig)
-    os.replace(path + ".tmp.png", path)
+    save_figure(fig, path)
 
 
 def success_curves(report: dict, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for i, m in enumerate(report["methods"].values()):
@@ -197,6 +187,4 @@ def success_curves(report: dict, path: str) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path + ".tmp.png", dpi=100)
-    plt.close(fig)
-    os.replace(path + ".tmp.png", path)
+    save_figure(fig, path)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
+from dexvip_jax.files import pyplot, save_figure
 from dexvip_jax.prior import hand
 
 
@@ -48,10 +48,7 @@ def draw_hand(ax, kp) -> None:
 
 
 def prior_sheet(priors: dict[str, dict], path: str, per_row: int = 3) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     names = list(priors)
     rows = -(-len(names) // per_row)
@@ -69,6 +66,4 @@ def prior_sheet(priors: dict[str, dict], path: str, per_row: int = 3) -> None:
     fig.suptitle("Consensus hand pose per object and its Adroit retargeting"
                  + (" — SYNTHETIC stand-in poses, not human data" if synthetic else ""), fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
-    fig.savefig(path + ".tmp.png", dpi=70)
-    plt.close(fig)
-    os.replace(path + ".tmp.png", path)
+    save_figure(fig, path, dpi=70)
