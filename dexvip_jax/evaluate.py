@@ -20,6 +20,7 @@ All four are shares of all episodes (percent); the overall row averages the obje
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -50,12 +51,8 @@ def make_evaluator(env, act, episodes: int, force: float, functional_distance: f
     n_obj = len(env.config.objects)
     objs = jnp.repeat(jnp.arange(n_obj), episodes)
     yaws = jnp.tile(jnp.arange(episodes) * (jnp.pi / episodes), n_obj)
-    weights = env.config.reward_params.finger_weights
-    joint_w = rewards.pose_joint_weights(weights)
     length = env.config.episode_length
-
-    def pose_err(q, target):
-        return jnp.sum(joint_w * jnp.abs(q - target)) / jnp.sum(joint_w)
+    pose_err = functools.partial(rewards.pose_error, finger_weights=env.config.reward_params.finger_weights)
 
     keys = jax.random.split(jax.random.PRNGKey(seed), objs.shape[0])  # observation/action noise, when on
 

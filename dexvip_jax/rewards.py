@@ -51,6 +51,12 @@ def pose_joint_weights(finger_weights) -> jax.Array:
     return jnp.array(w)
 
 
+def pose_error(joint_angles: jax.Array, target_pose: jax.Array, finger_weights) -> jax.Array:
+    """Weighted mean absolute joint error to the target pose (``pose_joint_weights``)."""
+    w = pose_joint_weights(finger_weights)
+    return jnp.sum(w * jnp.abs(joint_angles - target_pose)) / jnp.sum(w)
+
+
 def touching(f: Features, p: RewardParams) -> jax.Array:
     return f.touch.mean() >= p.touch_gate
 
@@ -61,8 +67,7 @@ def terms(f: Features, target_pose: jax.Array, rest_height: jax.Array, p: Reward
     held = f.hand_obj_contact & ~f.obj_table_contact
     lifted = f.hand_obj_contact & (f.obj_com[2] - rest_height > p.lift_height)
     c = chamfer(f.hand_points, f.aff_points)
-    w = pose_joint_weights(p.finger_weights)
-    pose_err = jnp.sum(w * jnp.abs(f.joint_angles - target_pose)) / jnp.sum(w)
+    pose_err = pose_error(f.joint_angles, target_pose, p.finger_weights)
     palm = f.hand_points[scene.PALM_POINT]
     com_dist = jnp.linalg.norm(palm - f.obj_com)
     gate = touching(f, p)
