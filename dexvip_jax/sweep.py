@@ -127,6 +127,7 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
     rows = {cid: [] for cid, _ in runs}
     files = {cid: open(os.path.join(dirs[cid], "metrics.jsonl"), "w") for cid, _ in runs}
     diverged_at: dict[str, int] = {}
+    final_tables: list[dict] = []
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -163,6 +164,7 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
                     rows[cid].append(row)
                     files[cid].write(json.dumps(row) + "\n")
                 if last:
+                    final_tables = tables
                     for i, (cid, _) in enumerate(runs):
                         write_json_atomic(os.path.join(dirs[cid], "eval.json"),
                                           {"env_steps": (u + 1) * base.steps_per_update,
@@ -188,6 +190,10 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
         summary_rows.append({"id": cid, "dir": dirs[cid], "seed": c.seed, "reward": dataclasses.asdict(c.reward),
                              "diverged": cid in diverged_at, "diverged_at_update": diverged_at.get(cid),
                              "final_train_return": train_returns[-1] if train_returns else None, **ev})
+        if final_tables:  # the evaluation protocol: the final table and success over training
+            summary_rows[-1]["protocol"] = final_tables[i]
+            summary_rows[-1]["protocol_success"] = [[r["env_steps"], r["protocol/success"]] for r in rows[cid]
+                                                    if "protocol/success" in r]
     wall = time.perf_counter() - t0
     summary = {"configs": summary_rows, "num_configs": k, "updates": base.num_updates,
                "env_steps_per_config": base.num_updates * base.steps_per_update, "wall_s": wall,

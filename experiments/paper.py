@@ -20,7 +20,6 @@ the pipeline, not the paper's numbers); ``FULL`` is the GPU experiment.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 
 import numpy as np
@@ -94,13 +93,8 @@ def aggregate(summary: dict, runs, base) -> dict:
     methods = {}
     for m in METHODS:
         ids = [cid for cid, c in runs if c.method == m]
-        evals, curves = [], []
-        for cid in ids:
-            with open(os.path.join(by_id[cid]["dir"], "eval.json")) as f:
-                evals.append(json.load(f)["objects"])
-            with open(os.path.join(by_id[cid]["dir"], "metrics.jsonl")) as f:
-                curves.append([(r["env_steps"], r["protocol/success"]) for r in map(json.loads, f)
-                               if "protocol/success" in r])
+        evals = [by_id[cid]["protocol"] for cid in ids]
+        curves = [by_id[cid]["protocol_success"] for cid in ids]
         overall = {k: _mean_std([e["overall"][k] for e in evals]) for k in METRICS}
         split = {g: {k: _mean_std([np.mean([e[n][k] for n in names]) for e in evals]) for k in METRICS}
                  for g, names in groups.items() if names}
