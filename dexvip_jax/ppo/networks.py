@@ -2,8 +2,8 @@
 
 GRAFF/DexVIP: motor MLP 512-512; in pixel mode a visual CNN (kernels 8, 4, 3, strides 4, 3, 1,
 ReLU, a 512-D bottleneck) encodes the (H, W, 5) uint8 image and its features are concatenated with
-the motor features; then actor and critic heads. An observation key ``"privileged"``, when present, feeds only the critic
-(asymmetric actor-critic). Observations arrive normalised (``normalize.py``).
+the motor features; then actor and critic heads. An observation key ``"privileged"``, when
+present, feeds only the critic (asymmetric actor-critic). Observations arrive normalised (``normalize.py``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def patches(x: jax.Array, k: int, s: int) -> jax.Array:
 class Conv(nn.Module):
     """A VALID convolution with ``nn.Conv``'s parameters. ``impl="patches"`` computes it as windows
     times a matrix: XLA:CPU runs a convolution's gradient inside a loop (PPO's minibatch scan) ~20x
-    slower than outside (jax-ml/jax#12868, measured 1.2 s vs 0.07 s for 4 minibatches); the window
+    slower than outside (jax-ml/jax#12868; ``benchmarks/conv_in_loop.py``: 1.3 s vs 0.07 s); the window
     form has no convolution left to slow down. Both give the same function of the same parameters."""
 
     features: int

@@ -67,6 +67,12 @@ def settings_from(config) -> Settings:
     return Settings(config.ppo, config.num_envs, config.unroll_length, config.env.episode_length, config.eval_envs)
 
 
+def with_weights(state, weights: dict, n: int):
+    """A batched env ``state`` of ``n`` envs rewarded with ``weights`` (term -> scalar), one copy per env."""
+    per_env = {k: jnp.broadcast_to(jnp.asarray(v, jnp.float32), (n,)) for k, v in weights.items()}
+    return state.replace(info={**state.info, "reward_weights": per_env})
+
+
 def make_train(settings: Settings, env: Env) -> Trainer:
     p = settings.ppo
     batched = wrap_for_training(env, settings.num_envs, settings.episode_length)
@@ -93,9 +99,7 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         if reward_weights is not None:
             if "reward_weights" not in env_state.info:
                 raise ValueError("this env takes no reward weights; call init(rng) without them")
-            per_env = {k: jnp.broadcast_to(jnp.asarray(v, jnp.float32), (settings.num_envs,))
-                       for k, v in reward_weights.items()}
-            env_state = env_state.replace(info={**env_state.info, "reward_weights": per_env})
+            env_state = with_weights(env_state, reward_weights, settings.num_envs)
         return TrainingState(
             params=params, opt_state=tx.init(params),
             obs_stats={k: RunningStats.create(s) for k, s in obs_shapes.items() if len(s) == 1},
@@ -180,8 +184,8 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         with the weights the run trains with."""
         state = jax.vmap(env.reset)(jax.random.split(rng, settings.eval_envs))
         if "reward_weights" in state.info:
-            w = {k: jnp.broadcast_to(v[0], (settings.eval_envs,)) for k, v in ts.env_state.info["reward_weights"].items()}
-            state = state.replace(info={**state.info, "reward_weights": w})
+            run_weights = {k: v[0] for k, v in ts.env_state.info["reward_weights"].items()}
+            state = with_weights(state, run_weights, settings.eval_envs)
 
         def step(carry, _):
             state, ret, alive = carry
