@@ -29,6 +29,6 @@ bench-env: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/env_sps.py
 
-# Needs an offscreen GL: on Debian, apt-get install libosmesa6.
+# Draws with MuJoCo's offscreen GL: Mesa's EGL (in the image), else OSMesa.
 objects-sheet: $(STAMP)
 	$(VENV)/bin/dexvip objects --sheet docs/objects.png --camera-sheet docs/camera.png

@@ -11,17 +11,42 @@ from dexvip_jax.errors import ConfigError
 from dexvip_jax.experiments.methods import METHODS
 
 
-def enable_compilation_cache(path: str | None = None) -> str:
-    """JAX's persistent compilation cache, outside the repo (``$DEXVIP_JAX_CACHE`` or ~/.cache)."""
+def enable_compilation_cache(path: str | None = None) -> str | None:
+    """JAX's persistent compilation cache, outside the repo (``$DEXVIP_JAX_CACHE`` or ~/.cache).
+
+    Off by default on Intel CPUs: there XLA:CPU rejects every cached executable on reload (its
+    ``+prefer-no-gather`` tuning attributes fail the host-feature check, jax-ml/jax#38445), so the
+    cache never hits and each load logs an error line. ``DEXVIP_JAX_CACHE=DIR`` turns it on anyway,
+    ``DEXVIP_JAX_CACHE=off`` turns it off. Returns the directory, or None when off."""
     import jax
 
-    path = path or os.environ.get("DEXVIP_JAX_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "dexvip-jax", "jax")
+    path = path or os.environ.get("DEXVIP_JAX_CACHE")
+    if path == "off" or (path is None and _cpu_vendor() == "GenuineIntel" and jax.default_backend() == "cpu"):
+        return None
+    path = path or os.path.join(os.path.expanduser("~"), ".cache", "dexvip-jax", "jax")
     os.makedirs(path, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return path
+
+
+def _cpu_vendor() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("vendor_id")), "")
+    except OSError:
+        return ""
+
+
+def _import_mujoco() -> None:
+    """MuJoCo loads the GL platform that ``MUJOCO_GL`` names; a broken one is a one-line error."""
+    try:
+        import mujoco  # noqa: F401
+    except Exception as e:  # noqa: BLE001  (PyOpenGL fails with AttributeError, ImportError, ...)
+        gl = os.environ.get("MUJOCO_GL", "")
+        raise ConfigError(f"MuJoCo failed to load with MUJOCO_GL={gl!r} ({type(e).__name__}: {e}); "
+                          "unset MUJOCO_GL, or install that GL platform") from None
 
 
 def _positive(text: str) -> int:
@@ -322,10 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--json", action="store_true")
     pp.set_defaults(func=cmd_paper)
 
-    rd = sub.add_parser("render", help="a GIF of a trained policy grasping one object (offscreen MuJoCo)")
+    rd = sub.add_parser("render", help="a GIF or MP4 of a trained policy grasping one object (offscreen MuJoCo)")
     rd.add_argument("--checkpoint", required=True, metavar="DIR", help="a dexvip train --out directory")
     rd.add_argument("--object", required=True)
-    rd.add_argument("--out", required=True, help="a .gif path")
+    rd.add_argument("--out", required=True, help="a .gif (for READMEs) or .mp4 (H.264) path")
     rd.add_argument("--yaw", type=float, default=90.0, help="object yaw in degrees")
     rd.set_defaults(func=cmd_render)
 
@@ -375,12 +400,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    from dexvip_jax.envs.render import select_gl
+def draws_with_gl(args) -> bool:
+    """Whether the command renders with OpenGL (the rest never load a GL platform)."""
+    return args.command == "render" or bool(getattr(args, "sheet", None))
 
-    select_gl()  # offscreen GL must be chosen before MuJoCo loads
+
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if draws_with_gl(args):
+            from dexvip_jax.envs import render
+
+            if args.command == "render":
+                render.check_video_path(args.out)
+            render.select_gl()  # before MuJoCo loads
+        _import_mujoco()
         enable_compilation_cache()
         return args.func(args)
     except ConfigError as e:

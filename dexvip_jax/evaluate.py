@@ -146,13 +146,12 @@ def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: 
 
 
 def render_policy(run_dir: str, obj: str, path: str, yaw_deg: float = 90.0, every: int = 2) -> int:
-    """A GIF of the run's deterministic policy grasping ``obj``; returns the number of frames."""
+    """A GIF or MP4 (by ``path``'s extension) of the run's deterministic policy grasping ``obj``;
+    returns the number of frames."""
     from dexvip_jax import envs
     from dexvip_jax.envs import render
-    from dexvip_jax.errors import ConfigError
 
-    if not path.endswith(".gif"):
-        raise ConfigError(f"--out {path!r}: write a .gif (MP4 needs an encoder this project does not ship)")
+    render.check_video_path(path)
     cfg, trainer, state = load_run(run_dir)
     env = envs.load("grasp", **dataclasses.asdict(dataclasses.replace(cfg.env, objects=(zoo.get(obj).name,), backend="mujoco")))
 
@@ -170,5 +169,5 @@ def render_policy(run_dir: str, obj: str, path: str, yaw_deg: float = 90.0, ever
     end = int(np.argmax(done)) + 1 if done.any() else len(done)  # up to the step that ended the episode
     qpos = qpos[:end:every]
     frames = render.render_frames(env.mj_model, qpos)
-    render.write_gif(frames, path, fps=int(round(1 / (env.config.substeps * 0.002 * every))))
+    render.write_video(frames, path, fps=int(round(1 / (env.config.substeps * 0.002 * every))))
     return len(frames)

@@ -22,7 +22,11 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
-from brax.envs.base import Env, State
+
+from dexvip_jax import quiet
+
+quiet.mjx()  # Brax imports MJX: drop its missing-warp notice first
+from brax.envs.base import Env, State  # noqa: E402
 
 from dexvip_jax import rewards, targets
 from dexvip_jax.experiments import methods

@@ -27,6 +27,7 @@ import mujoco
 import mujoco.rollout
 import numpy as np
 
+from dexvip_jax import quiet
 from dexvip_jax.envs import camera, scene
 
 
@@ -44,9 +45,7 @@ class MjxPhysics:
     name = "mjx"
 
     def __init__(self, models: list[mujoco.MjModel], substeps: int):
-        from mujoco import mjx  # noqa: PLC0415  (prints a harmless warp notice on import)
-
-        self._mjx = mjx
+        self._mjx = quiet.mjx()
         self.substeps = substeps
         self.object_body = models[0].body("object").id
         self.camera, self.camera_body = scene.ego_camera(models[0])

@@ -1,25 +1,63 @@
-"""Offscreen pictures of the scene with MuJoCo's renderer (OSMesa on CPU, EGL on GPU).
+"""Offscreen pictures of the scene with MuJoCo's renderer: EGL first, OSMesa where EGL is missing.
 
-On a CPU machine: ``apt-get install libosmesa6``; the GL backend is chosen before MuJoCo loads
-its renderer (``MUJOCO_GL`` if set, else EGL with a GPU visible, else OSMesa).
+Only the commands that draw with OpenGL (``dexvip render``, ``dexvip objects --sheet``) choose a GL,
+with ``select_gl()`` before MuJoCo loads; every other command never loads an OpenGL platform. Mesa's
+EGL renders offscreen on CPU-only machines too (Debian's ``libegl-mesa0``, in the project's image),
+and with a GPU. A user's own ``MUJOCO_GL`` is respected.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 
+from dexvip_jax.errors import ConfigError
 from dexvip_jax.files import pyplot, save_figure
 
+GL_PLATFORMS = ("egl", "osmesa")  # tried in this order
+_GL_PROBE = "import mujoco; c = mujoco.GLContext(8, 8); c.make_current(); c.free()"
 
-def select_gl() -> None:
-    """Pick the offscreen GL (EGL with a GPU, else OSMesa) unless MUJOCO_GL is set; call before MuJoCo loads."""
-    if "MUJOCO_GL" not in os.environ:
-        gpu = os.path.exists("/dev/nvidia0") or os.path.exists("/dev/dri/renderD128")
-        os.environ["MUJOCO_GL"] = "egl" if gpu else "osmesa"
-    if os.environ["MUJOCO_GL"] == "osmesa":
-        os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+
+def gl_works(platform: str) -> bool:
+    """Whether MuJoCo opens an offscreen context with ``platform``, tried in a child process
+    (a GL platform that fails to load cannot be unloaded from this one)."""
+    env = {**os.environ, "MUJOCO_GL": platform, "PYOPENGL_PLATFORM": platform}
+    try:
+        return subprocess.run([sys.executable, "-c", _GL_PROBE], env=env, capture_output=True,
+                              timeout=120).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def select_gl() -> str:
+    """Choose the offscreen GL before MuJoCo loads: ``MUJOCO_GL`` if set, else the first of
+    ``GL_PLATFORMS`` that works here. One-line ConfigError if none does."""
+    if os.environ.get("MUJOCO_GL"):
+        return os.environ["MUJOCO_GL"]
+    if "mujoco" in sys.modules:
+        raise ConfigError("MuJoCo was imported before an offscreen GL was chosen; set MUJOCO_GL=egl "
+                          "(or osmesa) before importing mujoco")
+    for platform in GL_PLATFORMS:
+        if gl_works(platform):
+            os.environ["MUJOCO_GL"] = platform
+            os.environ.setdefault("PYOPENGL_PLATFORM", platform)
+            return platform
+    raise ConfigError("no offscreen OpenGL here (neither EGL nor OSMesa opens a context): install Mesa's "
+                      "EGL (Debian: apt-get install libegl-mesa0) or OSMesa (libosmesa6), or set MUJOCO_GL")
+
+
+def offscreen_renderer(model, height: int, width: int):
+    """``mujoco.Renderer``, or a one-line ConfigError naming ``MUJOCO_GL`` when GL fails."""
+    import mujoco
+
+    try:
+        return mujoco.Renderer(model, height, width)
+    except Exception as e:  # noqa: BLE001  (GL errors come in many types)
+        raise ConfigError(f"offscreen rendering failed with MUJOCO_GL={os.environ.get('MUJOCO_GL', '')!r} "
+                          f"({type(e).__name__}); unset MUJOCO_GL to let dexvip choose EGL or OSMesa") from None
 
 
 def object_image(name: str, width: int = 320, height: int = 240) -> np.ndarray:
@@ -41,7 +79,7 @@ def object_image(name: str, width: int = 320, height: int = 240) -> np.ndarray:
     cam.azimuth, cam.elevation = 135.0, -30.0
     opt = mujoco.MjvOption()
     opt.geomgroup[1] = 0  # the hand's visual meshes
-    renderer = mujoco.Renderer(m, height, width)
+    renderer = offscreen_renderer(m, height, width)
     try:
         renderer.update_scene(d, cam, opt)
         return renderer.render().copy()
@@ -76,7 +114,7 @@ def render_frames(model, qpos_seq, width: int = 320, height: int = 240):
     camera.lookat[:] = (0.0, -0.12, 0.1)
     camera.distance, camera.azimuth, camera.elevation = 0.8, -60.0, -25.0
     d = mujoco.MjData(model)
-    renderer = mujoco.Renderer(model, height, width)
+    renderer = offscreen_renderer(model, height, width)
     frames = []
     try:
         for q in qpos_seq:
@@ -89,14 +127,45 @@ def render_frames(model, qpos_seq, width: int = 320, height: int = 240):
     return frames
 
 
-def write_gif(frames, path: str, fps: int = 25) -> None:
-    """An animated GIF (Pillow), written atomically."""
-    from PIL import Image
+VIDEO_FORMATS = (".gif", ".mp4")
 
-    images = [Image.fromarray(f) for f in frames]
-    tmp = path + ".tmp.gif"
-    images[0].save(tmp, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
-    os.replace(tmp, path)
+
+def check_video_path(path: str) -> str:
+    """The extension of a video path we can write, or a one-line ConfigError."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in VIDEO_FORMATS:
+        raise ConfigError(f"--out {path!r}: write a .gif or an .mp4")
+    return ext
+
+
+def write_video(frames, path: str, fps: int = 25) -> None:
+    """An animated GIF (Pillow) or an H.264 MP4 (PyAV, FFmpeg inside its wheel), written atomically."""
+    ext = check_video_path(path)
+    tmp = f"{path}.tmp{ext}"
+    try:
+        if ext == ".gif":
+            from PIL import Image
+
+            images = [Image.fromarray(f) for f in frames]
+            images[0].save(tmp, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
+        else:
+            _write_mp4(frames, tmp, fps)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _write_mp4(frames, path: str, fps: int) -> None:
+    import av
+
+    with av.open(path, "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv420p"  # what every player decodes
+        for f in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")))
+        out.mux(stream.encode())
 
 
 def camera_sheet(path: str, names=("mug", "hammer", "pan", "apple", "scissors"), steps=(0, 12, 25),

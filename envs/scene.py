@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.resources
+import os
 
 import mujoco
 import numpy as np
 
+from dexvip_jax import quiet
 from dexvip_jax.envs import objects as zoo
 
 TIMESTEP = 0.002
@@ -76,8 +77,8 @@ class SensorLayout:
 
 
 def adroit_xml_path() -> str:
-    root = importlib.resources.files("gymnasium_robotics") / "envs" / "assets" / "adroit_hand"
-    return str(root / "adroit_relocate.xml")
+    root = quiet.asset_root("gymnasium_robotics")  # without importing it: no Adroit v1 notice
+    return os.path.join(root, "envs", "assets", "adroit_hand", "adroit_relocate.xml")
 
 
 def _base_spec() -> mujoco.MjSpec:

@@ -17,7 +17,11 @@ import inspect
 
 import jax
 import jax.numpy as jnp
-from brax.envs.base import Env, State, Wrapper
+
+from dexvip_jax import quiet
+
+quiet.mjx()  # Brax imports MJX: drop its missing-warp notice first
+from brax.envs.base import Env, State, Wrapper  # noqa: E402
 
 
 KEEP_ON_RESET = ("truncation", "reward_weights")

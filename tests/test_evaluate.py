@@ -85,8 +85,8 @@ def test_dexvip_eval_on_a_trained_run(tmp_path, capsys):
 
 
 def test_render_refuses_formats_it_cannot_write(tmp_path, capsys):
-    assert main(["render", "--checkpoint", str(tmp_path), "--object", "mug", "--out", str(tmp_path / "a.mp4")]) == 2
-    assert "write a .gif" in capsys.readouterr().err and not os.path.exists(tmp_path / "a.mp4")
+    assert main(["render", "--checkpoint", str(tmp_path), "--object", "mug", "--out", str(tmp_path / "a.avi")]) == 2
+    assert "write a .gif or an .mp4" in capsys.readouterr().err and not os.path.exists(tmp_path / "a.avi")
 
 
 def test_pixel_training_updates_the_cnn_and_evaluates(tmp_path, capsys):

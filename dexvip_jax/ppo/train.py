@@ -17,7 +17,11 @@ import flax.struct
 import jax
 import jax.numpy as jnp
 import optax
-from brax.envs.base import Env
+
+from dexvip_jax import quiet
+
+quiet.mjx()  # Brax imports MJX: drop its missing-warp notice first
+from brax.envs.base import Env  # noqa: E402
 
 from dexvip_jax.config import PPOConfig
 from dexvip_jax.envs.wrappers import wrap_for_training

@@ -11,7 +11,7 @@ from dexvip_jax.prior import hand
 
 def adroit_image(joints, width: int = 240, height: int = 240) -> np.ndarray:
     """The Adroit hand (no object) at ``joints`` (30), seen from the palm side."""
-    from dexvip_jax.envs.render import select_gl
+    from dexvip_jax.envs.render import offscreen_renderer, select_gl
 
     select_gl()
     import mujoco
@@ -28,7 +28,7 @@ def adroit_image(joints, width: int = 240, height: int = 240) -> np.ndarray:
     cam = mujoco.MjvCamera()
     cam.lookat[:] = d.xpos[palm] + d.xmat[palm].reshape(3, 3) @ np.array([0.0, 0.0, 0.07])
     cam.distance, cam.azimuth, cam.elevation = 0.36, 45.0, -20.0
-    renderer = mujoco.Renderer(m, height, width)
+    renderer = offscreen_renderer(m, height, width)
     try:
         renderer.update_scene(d, cam)
         return renderer.render().copy()

@@ -42,8 +42,9 @@ class AdroitHand:
     """Adroit forward kinematics in JAX, keypoints in the palm body's frame."""
 
     def __init__(self, model: mujoco.MjModel | None = None):
-        from mujoco import mjx
+        from dexvip_jax import quiet
 
+        mjx = quiet.mjx()
         self.mj = model or scene.compile_object("mug")
         self._mjx = mjx
         self.model = mjx.put_model(self.mj)
