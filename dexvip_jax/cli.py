@@ -168,9 +168,12 @@ def cmd_train(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
-        final = ", ".join(f"{k} {v:.3f}" for k, v in summary["final"].items())
+        final = dict(summary["final"])
+        success = final.pop("eval/success", None)
+        head = "" if success is None else f"evaluation success {100 * success:.1f}% (held for the last 50 steps); "
         print(f"trained {summary['env_steps']:,} env steps in {summary['wall_s']:.0f} s "
-              f"({summary['steps_per_s_median'] or 0:,.0f} steps/s); {final}")
+              f"({summary['steps_per_s_median'] or 0:,.0f} steps/s); {head}"
+              + ", ".join(f"{k} {v:.3f}" for k, v in final.items()))
         for name, path in summary["files"].items():
             print(f"  {name:13s} {path}")
     return 0
@@ -234,9 +237,11 @@ def cmd_eval(args) -> int:
     from dexvip_jax.files import write_json_atomic, write_text_atomic
 
     result = evaluate_checkpoint(args.checkpoint, args.episodes, args.objects, args.force, args.noise)
+    episodes = result.pop("episodes")
     if args.out:
         write_json_atomic(os.path.join(args.out, "eval.json"), result)
         write_text_atomic(os.path.join(args.out, "eval.md"), result["markdown"] + "\n")
+        write_text_atomic(os.path.join(args.out, "episodes.jsonl"), "".join(json.dumps(r) + "\n" for r in episodes))
     if args.json:
         print(json.dumps(result, indent=1))
     else:
@@ -334,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--objects", help="default: the objects the run trained on")
     ev.add_argument("--force", type=float, default=1.0, metavar="NEWTONS", help="stability-test force (paper: 1 N)")
     ev.add_argument("--noise", action="store_true", help="test under the paper's observation and action noise")
-    ev.add_argument("--out", help="write eval.json and eval.md here")
+    ev.add_argument("--out", help="write eval.json, eval.md and episodes.jsonl (one record per episode) here")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)
 

@@ -5,8 +5,8 @@ then the stability test: a force of ``force`` newtons on the object's centre of 
 +y, -y, +z, -z for 50 steps each, the policy still acting. Definitions (the paper leaves the last
 two's details open; these are ours):
 
-* success: the grasp (hand touches the object, object off the table) holds for all of the last
-  50 steps of the episode;
+* success: the grasp (``rewards.held``: the hand touches the object, which touches no table and
+  is more than ``lift_height`` above its rest height) holds for all of the last 50 steps;
 * stability: success, and the grasp holds through all six force phases;
 * functionality: success, and the final Chamfer distance between the 21 hand points and the 20
   affordance points is at most ``functional_distance`` (0.05 m, the affordance reward's threshold);
@@ -47,7 +47,9 @@ def episode_metrics(grasp, grasp_forced, final_chamfer, pose_error, open_error, 
 
 
 def make_evaluator(env, act, episodes: int, force: float, functional_distance: float = 0.05, seed: int = 0):
-    """A jitted ``run(params, obs_stats) -> per-episode metrics`` over every object of ``env``."""
+    """A jitted ``run(params, obs_stats) -> (per-episode metrics, per-episode records)`` over every
+    object of ``env``; the records (state at the episode's end, before the force phases) let anyone
+    check a figure: joint and object ``qpos``, object position and quaternion, height above rest."""
     n_obj = len(env.config.objects)
     objs = jnp.repeat(jnp.arange(n_obj), episodes)
     yaws = jnp.tile(jnp.arange(episodes) * (jnp.pi / episodes), n_obj)
@@ -65,19 +67,21 @@ def make_evaluator(env, act, episodes: int, force: float, functional_distance: f
                 s = jax.vmap(env.step)(s, a)
             else:
                 s = jax.vmap(lambda st, ac: env.step(st, ac, force_vec))(s, a)
-            held = (s.metrics["hand_obj_contact"] > 0) & (s.metrics["obj_table_contact"] < 1)
-            return s, held
+            return s, s.metrics["held"] > 0
 
         state, grasp = jax.lax.scan(lambda s, _: step(s, None), state, None, length=length)
         feats = jax.vmap(env.features)(state.info["obj"], state.pipeline_state)
+        records = {"qpos": state.pipeline_state.qpos, "obj_pos": feats.obj_pos, "obj_quat": feats.obj_quat,
+                   "height_above_rest": feats.obj_com[:, 2] - state.info["rest_height"]}
         chamfer = jax.vmap(rewards.chamfer)(feats.hand_points, feats.aff_points)
         targets = env._targets[objs]
         err = jax.vmap(pose_err)(feats.joint_angles, targets)
         err_open = jax.vmap(pose_err)(jnp.zeros_like(feats.joint_angles), targets)
         forces = jnp.repeat(jnp.asarray(DIRECTIONS) * force, FORCE_STEPS, axis=0)
         _, forced = jax.lax.scan(step, state, forces)
-        return jax.vmap(lambda g, gf, c, e, eo: episode_metrics(g, gf, c, e, eo, functional_distance))(
+        metrics = jax.vmap(lambda g, gf, c, e, eo: episode_metrics(g, gf, c, e, eo, functional_distance))(
             grasp.T, forced.T, chamfer, err, err_open)
+        return metrics, records
 
     return jax.jit(run), np.asarray(objs)
 
@@ -140,9 +144,22 @@ def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: 
     env_cfg = dataclasses.replace(cfg.env, objects=zoo.resolve(objects) if objects else cfg.env.objects, **levels)
     env = envs.load("grasp", **dataclasses.asdict(env_cfg))
     run, objs = make_evaluator(env, trainer.act, episodes, force, env.config.aff_threshold)
-    table = summarize(jax.device_get(run(state.params, state.obs_stats)), objs, env.config.objects)
+    per, records = jax.device_get(run(state.params, state.obs_stats))
+    table = summarize(per, objs, env.config.objects)
     return {"run": os.path.abspath(run_dir), "env_steps": int(state.env_steps), "episodes_per_object": episodes,
-            "force_newtons": force, "noise": noise, "objects": table, "markdown": markdown(table, env.config.objects)}
+            "force_newtons": force, "noise": noise, "objects": table, "markdown": markdown(table, env.config.objects),
+            "episodes": episode_records(per, records, objs, env.config.objects, episodes)}
+
+
+def episode_records(per: dict, records: dict, objs: np.ndarray, names, episodes: int) -> list[dict]:
+    """One JSON-ready row per episode: object, yaw, the four metrics and the final state."""
+    rows = []
+    for i, o in enumerate(objs):
+        row = {"object": names[int(o)], "yaw_deg": float(180.0 * (i % episodes) / episodes)}
+        row.update({k: float(v[i]) for k, v in per.items()})
+        row.update({k: (np.asarray(v[i]).round(5).tolist()) for k, v in records.items()})
+        rows.append(row)
+    return rows
 
 
 def render_policy(run_dir: str, obj: str, path: str, yaw_deg: float = 90.0, every: int = 2) -> int:

@@ -25,7 +25,8 @@ class RewardParams:
     touch_gate: float = 0.3  # share of the 21 touch sensors that counts as a grasp contact
     aff_threshold: float = 0.05  # m; Chamfer distance at or below it costs nothing
     com_threshold: float = 0.05  # m; palm-to-centre-of-mass distance at or below it costs nothing
-    lift_height: float = 0.02  # m above its resting height for the ``lift`` variant of success
+    lift_height: float = 0.02  # m: the centre of mass this far above its rest height counts as lifted
+    lift_target: float = 0.10  # m: the ``lift`` term's full height
     finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # root -> tip
 
 
@@ -61,19 +62,27 @@ def touching(f: Features, p: RewardParams) -> jax.Array:
     return f.touch.mean() >= p.touch_gate
 
 
+def held(f: Features, rest_height: jax.Array, p: RewardParams) -> jax.Array:
+    """The grasp condition, the one definition that the reward, the evaluator and the oracle use:
+    a hand geom touches the object, the object touches no table, and its centre of mass is more
+    than ``lift_height`` above where it rested. An object knocked onto the floor, resting on the
+    table, or thrown up without the hand is not held."""
+    lifted = f.obj_com[2] - rest_height > p.lift_height
+    return f.hand_obj_contact & ~f.obj_table_contact & lifted
+
+
 def terms(f: Features, target_pose: jax.Array, rest_height: jax.Array, p: RewardParams) -> dict[str, jax.Array]:
     """All unweighted terms for one env. ``target_pose``: (30,) joint targets (arm entries unused);
     ``rest_height``: the object's centre-of-mass height when the episode began."""
-    held = f.hand_obj_contact & ~f.obj_table_contact
-    lifted = f.hand_obj_contact & (f.obj_com[2] - rest_height > p.lift_height)
+    height = jnp.clip((f.obj_com[2] - rest_height) / p.lift_target, 0.0, 1.0)
     c = chamfer(f.hand_points, f.aff_points)
     pose_err = pose_error(f.joint_angles, target_pose, p.finger_weights)
     palm = f.hand_points[scene.PALM_POINT]
     com_dist = jnp.linalg.norm(palm - f.obj_com)
     gate = touching(f, p)
     return {
-        "succ": held.astype(jnp.float32),
-        "lift": lifted.astype(jnp.float32),
+        "succ": held(f, rest_height, p).astype(jnp.float32),
+        "lift": jnp.where(f.hand_obj_contact, height, 0.0),
         "aff": -jnp.where(c > p.aff_threshold, c, 0.0),
         "pose": jnp.where(gate, -pose_err, 0.0),
         "touch": gate.astype(jnp.float32),

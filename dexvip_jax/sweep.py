@@ -115,7 +115,7 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
         protocol_all = jax.jit(jax.vmap(run_protocol))
 
         def protocol(state) -> list[dict]:
-            per = jax.device_get(protocol_all(state.params, state.obs_stats))
+            per, _ = jax.device_get(protocol_all(state.params, state.obs_stats))
             return [ev_lib.summarize(_lane(per, i), ev_objs, env.config.objects) for i in range(k)]
 
     dirs = {cid: os.path.join(out, cid) for cid, _ in runs}

@@ -49,20 +49,27 @@ def _scalars(metrics: dict) -> dict:
 
 
 def plot_curve(rows: list[dict], path: str) -> None:
+    """Episode return (training and evaluation) and evaluation success (held for the last 50 steps)."""
     plt = pyplot()
 
     train = [(r["env_steps"], r["episode_return"]) for r in rows if "episode_return" in r and not math.isnan(r["episode_return"])]
     evals = [(r["env_steps"], r["eval/episode_return"]) for r in rows if "eval/episode_return" in r]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    success = [(r["env_steps"], 100 * r["eval/success"]) for r in rows if "eval/success" in r]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.5))
     if train:
         ax.plot(*zip(*train), label="training episodes (stochastic)")
     if evals:
         ax.plot(*zip(*evals), "o-", label="evaluation (deterministic)")
-    ax.set_xlabel("env steps")
     ax.set_ylabel("episode return")
     if ax.lines:
         ax.legend()
-    ax.grid(alpha=0.3)
+    if success:
+        bx.plot(*zip(*success), "o-", color="C2")
+    bx.set_ylabel("evaluation success %")
+    bx.set_ylim(-2, 102)
+    for a in (ax, bx):
+        a.set_xlabel("env steps")
+        a.grid(alpha=0.3)
     fig.tight_layout()
     save_figure(fig, path)
 

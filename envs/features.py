@@ -32,8 +32,8 @@ class Features:
     obj_pos: jax.Array  # (3,) object frame origin (the bottom centre of its bounding box)
     obj_quat: jax.Array  # (4,) w, x, y, z
     obj_com: jax.Array  # (3,) centre of mass, world frame
-    hand_obj_contact: jax.Array  # () bool: any hand geom touches the object
-    obj_table_contact: jax.Array  # () bool: the object touches the table
+    hand_obj_contact: jax.Array  # () bool: a hand collision geom touches an object geom
+    obj_table_contact: jax.Array  # () bool: an object geom touches the table
     nonfinite: jax.Array  # () bool: the physics diverged (non-finite or beyond bounds; features zeroed)
 
 
@@ -53,7 +53,6 @@ def features(qpos, qvel, sensordata, aff_local, com_local, layout: scene.SensorL
     quat = s[layout.obj_quat]
     quat = jnp.where(finite, quat, jnp.array([1.0, 0.0, 0.0, 0.0]))
     pos = s[layout.obj_pos]
-    slot_any, slot_table = s[layout.slot_any].sum(), s[layout.slot_table].sum()
     return Features(
         hand_points=s[layout.hand_points].reshape(-1, 3),
         aff_points=pos + quat_rotate(quat, aff_local),
@@ -63,9 +62,8 @@ def features(qpos, qvel, sensordata, aff_local, com_local, layout: scene.SensorL
         obj_pos=pos,
         obj_quat=quat,
         obj_com=pos + quat_rotate(quat, com_local),
-        # The object pairs only with hand geoms and the table, so the rest of its contacts are the hand's.
-        hand_obj_contact=slot_any - slot_table > 0.5,
-        obj_table_contact=slot_table > 0.5,
+        hand_obj_contact=s[layout.hand_obj].sum() > 0.5,  # a contact sensor per (hand geom, object geom)
+        obj_table_contact=s[layout.slot_table].sum() > 0.5,
         nonfinite=~finite,
     )
 

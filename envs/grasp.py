@@ -38,7 +38,7 @@ from dexvip_jax.envs import physics, scene
 from dexvip_jax.errors import ConfigError
 
 METRICS = tuple(f"reward/{t}" for t in rewards.TERMS) + (
-    "hand_obj_contact", "obj_table_contact", "touch_frac", "obj_height", "nonfinite", "dropped")
+    "held", "hand_obj_contact", "obj_table_contact", "touch_frac", "obj_height", "nonfinite", "dropped")
 OBJ_QPOS = slice(len(scene.JOINTS), len(scene.JOINTS) + 7)  # the object's free joint: pos, quat
 
 
@@ -62,7 +62,7 @@ class GraspConfig:
     touch_gate: float = 0.3  # share of touch sensors active that gates the pose term
     aff_threshold: float = 0.05  # m
     com_threshold: float = 0.05  # m
-    lift_height: float = 0.02  # m
+    lift_height: float = 0.02  # m above rest that counts as lifted (``rewards.held``)
     drop_height: float = -0.1  # m; an object whose centre is below it has left the table (a metric)
     prior_files: tuple[str, ...] = ()  # priors from `dexvip prior build`, before the shipped prior_data
     finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # pose error, root -> tip
@@ -92,7 +92,7 @@ class GraspConfig:
     @property
     def reward_params(self) -> rewards.RewardParams:
         return rewards.RewardParams(self.touch_gate, self.aff_threshold, self.com_threshold, self.lift_height,
-                                    tuple(self.finger_weights))
+                                    finger_weights=tuple(self.finger_weights))
 
     @classmethod
     def make(cls, **overrides) -> "GraspConfig":
@@ -205,6 +205,7 @@ class GraspEnv(Env):
         dropped = f.obj_com[2] < self.config.drop_height
         metrics = {
             **{f"reward/{k}": jnp.where(f.nonfinite, 0.0, v) for k, v in t.items()},
+            "held": (rewards.held(f, state.info["rest_height"], self.config.reward_params) & ~f.nonfinite).astype(jnp.float32),
             "hand_obj_contact": f.hand_obj_contact.astype(jnp.float32),
             "obj_table_contact": f.obj_table_contact.astype(jnp.float32),
             "touch_frac": f.touch.mean(),

@@ -49,7 +49,7 @@ class MjxPhysics:
         self.substeps = substeps
         self.object_body = models[0].body("object").id
         self.camera, self.camera_body = scene.ego_camera(models[0])
-        self.model = mjx.put_model(models[0])
+        self.model = self._mjx.put_model(models[0])
         tables = scene.object_tables(models)
         # Only fields MJX holds as device arrays; static numpy fields (e.g. *_sameframe) are unused.
         self.tables = {k: jnp.asarray(v) for k, v in tables.items() if isinstance(getattr(self.model, k, None), jax.Array)}

@@ -72,8 +72,8 @@ class SensorLayout:
     hand_points: slice  # 21 x 3 touch-site positions
     obj_pos: slice
     obj_quat: slice
-    slot_any: slice  # per slot: number of contacts of the slot with anything
-    slot_table: slice  # per slot: number of contacts of the slot with the table
+    hand_obj: slice  # per (hand collider, slot) pair: 1 if they touch (a contact sensor each)
+    slot_table: slice  # per slot: 1 if it touches the table
 
 
 def adroit_xml_path() -> str:
@@ -160,10 +160,14 @@ def _base_spec() -> mujoco.MjSpec:
                     objtype=mujoco.mjtObj.mjOBJ_XBODY, objname="object")
     spec.add_sensor(name="obj_quat", type=mujoco.mjtSensor.mjSENS_FRAMEQUAT,
                     objtype=mujoco.mjtObj.mjOBJ_XBODY, objname="object")
+    # Contacts are read per named geom pair, never derived by subtraction: "hand touches object" is
+    # one sensor per (hand collider, object slot), so adding a pair elsewhere cannot change it.
     found = 1 << int(mujoco.mjtConDataField.mjCONDATA_FOUND)
-    for slot in SLOTS:
-        spec.add_sensor(name="any_" + slot, type=mujoco.mjtSensor.mjSENS_CONTACT,
-                        objtype=mujoco.mjtObj.mjOBJ_GEOM, objname=slot, intprm=[found, 0, 1])
+    for hand in HAND_COLLIDERS:
+        for slot in SLOTS:
+            spec.add_sensor(name=f"hand_{hand}_{slot}", type=mujoco.mjtSensor.mjSENS_CONTACT,
+                            objtype=mujoco.mjtObj.mjOBJ_GEOM, objname=hand,
+                            reftype=mujoco.mjtObj.mjOBJ_GEOM, refname=slot, intprm=[found, 0, 1])
     for slot in SLOTS:
         spec.add_sensor(name="table_" + slot, type=mujoco.mjtSensor.mjSENS_CONTACT,
                         objtype=mujoco.mjtObj.mjOBJ_GEOM, objname=slot,
@@ -239,7 +243,7 @@ def sensor_layout(m: mujoco.MjModel) -> SensorLayout:
         hand_points=span("pos_" + TOUCH_SITES[0], len(TOUCH_SITES)),
         obj_pos=span("obj_pos", 1),
         obj_quat=span("obj_quat", 1),
-        slot_any=span("any_" + SLOTS[0], n),
+        hand_obj=span(f"hand_{HAND_COLLIDERS[0]}_{SLOTS[0]}", len(HAND_COLLIDERS) * n),
         slot_table=span("table_" + SLOTS[0], n),
     )
 

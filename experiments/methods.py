@@ -1,6 +1,7 @@
 """Reward-weight presets for the paper's methods (shared/reference/dexvip_facts.md, alpha = beta = gamma = 1).
 
-Terms: succ (grasp held, object off the table), lift (held above its rest height), aff (affordance
+Terms: succ (grasp held: hand contact, off the table, lifted; ``rewards.held``), lift (height above
+rest up to 10 cm while the hand touches, shaping that no paper preset uses), aff (affordance
 Chamfer), pose (consensus human pose, gated on touch), touch (>= 30% of sensors), com (palm to
 centre of mass). Weights absent from a preset are 0.
 """

@@ -66,12 +66,15 @@ def test_touch_succ_lift_and_com_terms():
     t = lambda f, rest=0.0: rewards.terms(f, jnp.zeros(30), rest, P)  # noqa: E731
     assert float(t(feats(touch=touch_frac(0.29)))["touch"]) == 0.0
     assert float(t(feats(touch=touch_frac(0.33)))["touch"]) == 1.0
-    held = feats(hand_obj_contact=jnp.array(True), obj_table_contact=jnp.array(False))
-    assert float(t(held)["succ"]) == 1.0
-    assert float(t(feats(hand_obj_contact=jnp.array(True)))["succ"]) == 0.0  # still on the table
-    assert float(t(feats(hand_obj_contact=jnp.array(False), obj_table_contact=jnp.array(False)))["succ"]) == 0.0
-    lifted = held.replace(obj_com=jnp.array([0, 0, 0.08]))
-    assert float(t(lifted, rest=0.05)["lift"]) == 1.0 and float(t(lifted, rest=0.07)["lift"]) == 0.0
+    off_table = feats(hand_obj_contact=jnp.array(True), obj_table_contact=jnp.array(False))
+    assert float(t(off_table)["succ"]) == 0.0  # touched and off the table, but not lifted: not held
+    lifted = off_table.replace(obj_com=jnp.array([0, 0, 0.08]))
+    assert float(t(lifted, rest=0.05)["succ"]) == 1.0 and float(t(lifted, rest=0.07)["succ"]) == 0.0
+    assert float(t(lifted.replace(obj_table_contact=jnp.array(True)), rest=0.05)["succ"]) == 0.0
+    assert float(t(lifted.replace(hand_obj_contact=jnp.array(False)), rest=0.05)["succ"]) == 0.0
+    assert float(t(lifted, rest=0.05)["lift"]) == pytest.approx(0.3)  # 3 of the 10 cm lift target
+    assert float(t(lifted, rest=-0.1)["lift"]) == 1.0  # bounded
+    assert float(t(lifted.replace(hand_obj_contact=jnp.array(False)), rest=0.05)["lift"]) == 0.0
     palm = scene.PALM_POINT
     close = feats(hand_points=jnp.zeros((21, 3)).at[palm].set(jnp.array([0.04, 0, 0])))
     far = feats(hand_points=jnp.zeros((21, 3)).at[palm].set(jnp.array([0.15, 0, 0])))

@@ -24,6 +24,7 @@ quiet.mjx()  # Brax imports MJX: drop its missing-warp notice first
 from brax.envs.base import Env  # noqa: E402
 
 from dexvip_jax.config import PPOConfig
+from dexvip_jax.evaluate import HOLD_STEPS
 from dexvip_jax.envs.wrappers import wrap_for_training
 from dexvip_jax.ppo.losses import gae, ppo_loss
 from dexvip_jax.ppo.networks import ActorCritic, default_conv_impl, gaussian_log_prob
@@ -195,10 +196,15 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             state, ret, alive = carry
             nxt = jax.vmap(env.step)(state, act(ts.params, ts.obs_stats, state.obs))
             ret = ret + alive * nxt.reward
-            return (nxt, ret, alive * (1.0 - nxt.done)), jax.tree.map(lambda m: (m * alive).mean(), nxt.metrics)
+            held = nxt.metrics.get("held", jnp.zeros_like(nxt.reward)) * alive
+            return (nxt, ret, alive * (1.0 - nxt.done)), (jax.tree.map(lambda m: (m * alive).mean(), nxt.metrics), held)
 
         zeros = jnp.zeros(settings.eval_envs)
-        (_, ret, _), metrics = jax.lax.scan(step, (state, zeros, zeros + 1.0), None, length=settings.episode_length)
-        return {"eval/episode_return": ret.mean(), **{f"eval/{k}": v.mean() for k, v in metrics.items()}}
+        (_, ret, _), (metrics, held) = jax.lax.scan(step, (state, zeros, zeros + 1.0), None,
+                                                    length=settings.episode_length)
+        out = {"eval/episode_return": ret.mean(), **{f"eval/{k}": v.mean() for k, v in metrics.items()}}
+        if "held" in state.metrics:  # the paper's success: held for all of the last 50 steps
+            out["eval/success"] = jnp.all(held[-HOLD_STEPS:] > 0, axis=0).mean()
+        return out
 
     return Trainer(init=init, update=update, evaluate=evaluate, act=act, network=network)
