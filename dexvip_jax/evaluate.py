@@ -46,13 +46,19 @@ def episode_metrics(grasp, grasp_forced, final_chamfer, pose_error, open_error, 
     }
 
 
+def protocol(n_objects: int, episodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The evaluation episodes: (object index, yaw in rad) each, ``episodes`` per object, the yaw
+    evenly spaced over [0, 180) degrees."""
+    return np.repeat(np.arange(n_objects), episodes), np.tile(np.arange(episodes) * (np.pi / episodes), n_objects)
+
+
 def make_evaluator(env, act, episodes: int, force: float, functional_distance: float = 0.05, seed: int = 0):
     """A jitted ``run(params, obs_stats) -> (per-episode metrics, per-episode records)`` over every
     object of ``env``; the records (state at the episode's end, before the force phases) let anyone
-    check a figure: joint and object ``qpos``, object position and quaternion, height above rest."""
-    n_obj = len(env.config.objects)
-    objs = jnp.repeat(jnp.arange(n_obj), episodes)
-    yaws = jnp.tile(jnp.arange(episodes) * (jnp.pi / episodes), n_obj)
+    check a figure: joint and object ``qpos``, object position and quaternion, height above rest.
+    ``act(params, obs_stats, obs, t)`` acts for all episodes at step ``t`` (a scripted policy may
+    use it; a learned one ignores it)."""
+    objs, yaws = (jnp.asarray(x) for x in protocol(len(env.config.objects), episodes))
     length = env.config.episode_length
     pose_err = functools.partial(rewards.pose_error, finger_weights=env.config.reward_params.finger_weights)
 
@@ -61,15 +67,16 @@ def make_evaluator(env, act, episodes: int, force: float, functional_distance: f
     def run(params, obs_stats):
         state = jax.vmap(lambda o, y, k: env.reset_to(o, y, rng=k))(objs, yaws, keys)
 
-        def step(s, force_vec):
-            a = act(params, obs_stats, s.obs)
+        def step(carry, force_vec):
+            s, t = carry
+            a = act(params, obs_stats, s.obs, t)
             if force_vec is None:
                 s = jax.vmap(env.step)(s, a)
             else:
                 s = jax.vmap(lambda st, ac: env.step(st, ac, force_vec))(s, a)
-            return s, s.metrics["held"] > 0
+            return (s, t + 1), s.metrics["held"] > 0
 
-        state, grasp = jax.lax.scan(lambda s, _: step(s, None), state, None, length=length)
+        (state, t), grasp = jax.lax.scan(lambda c, _: step(c, None), (state, 0), None, length=length)
         feats = jax.vmap(env.features)(state.info["obj"], state.pipeline_state)
         records = {"qpos": state.pipeline_state.qpos, "obj_pos": feats.obj_pos, "obj_quat": feats.obj_quat,
                    "height_above_rest": feats.obj_com[:, 2] - state.info["rest_height"]}
@@ -78,12 +85,17 @@ def make_evaluator(env, act, episodes: int, force: float, functional_distance: f
         err = jax.vmap(pose_err)(feats.joint_angles, targets)
         err_open = jax.vmap(pose_err)(jnp.zeros_like(feats.joint_angles), targets)
         forces = jnp.repeat(jnp.asarray(DIRECTIONS) * force, FORCE_STEPS, axis=0)
-        _, forced = jax.lax.scan(step, state, forces)
+        _, forced = jax.lax.scan(step, (state, t), forces)
         metrics = jax.vmap(lambda g, gf, c, e, eo: episode_metrics(g, gf, c, e, eo, functional_distance))(
             grasp.T, forced.T, chamfer, err, err_open)
         return metrics, records
 
     return jax.jit(run), np.asarray(objs)
+
+
+def learned(act):
+    """A trained policy's ``act(params, obs_stats, obs)`` as the evaluator's timed signature."""
+    return lambda params, obs_stats, obs, t: act(params, obs_stats, obs)
 
 
 def summarize(per_episode: dict, objs: np.ndarray, names) -> dict:
@@ -143,7 +155,7 @@ def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: 
     levels = NOISE if noise else {k: (v if k == "noise_freeze_frames" else 0) for k, v in NOISE.items()}
     env_cfg = dataclasses.replace(cfg.env, objects=zoo.resolve(objects) if objects else cfg.env.objects, **levels)
     env = envs.load("grasp", **dataclasses.asdict(env_cfg))
-    run, objs = make_evaluator(env, trainer.act, episodes, force, env.config.aff_threshold)
+    run, objs = make_evaluator(env, learned(trainer.act), episodes, force, env.config.aff_threshold)
     per, records = jax.device_get(run(state.params, state.obs_stats))
     table = summarize(per, objs, env.config.objects)
     return {"run": os.path.abspath(run_dir), "env_steps": int(state.env_steps), "episodes_per_object": episodes,

@@ -111,7 +111,7 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
     if eval_episodes:
         from dexvip_jax import evaluate as ev_lib
 
-        run_protocol, ev_objs = ev_lib.make_evaluator(env, trainer.act, eval_episodes, force, env.config.aff_threshold)
+        run_protocol, ev_objs = ev_lib.make_evaluator(env, ev_lib.learned(trainer.act), eval_episodes, force, env.config.aff_threshold)
         protocol_all = jax.jit(jax.vmap(run_protocol))
 
         def protocol(state) -> list[dict]:

@@ -80,6 +80,11 @@ class GraspConfig:
     noise_freeze_prob: float = 0.0
     noise_freeze_frames: int = 20
     noise_pixels: int = 0
+    # Contact and servo settings that are not the paper's (``scene.Physics``; the shipped model's
+    # values are impratio 1, finger_kp 1, finger_damping 0.05).
+    impratio: float = scene.Physics.impratio
+    finger_kp: float = scene.Physics.finger_kp
+    finger_damping: float = scene.Physics.finger_damping
 
     @property
     def noisy(self) -> bool:
@@ -88,6 +93,10 @@ class GraspConfig:
     @property
     def camera(self) -> camera.CameraConfig:
         return camera.CameraConfig(self.image_size, self.image_size, depth_max=self.depth_max)
+
+    @property
+    def physics(self) -> scene.Physics:
+        return scene.Physics(self.impratio, self.finger_kp, self.finger_damping)
 
     @property
     def reward_params(self) -> rewards.RewardParams:
@@ -115,6 +124,8 @@ class GraspConfig:
             raise ConfigError("image_size must be in 8..512 pixels and depth_max > 0 m")
         if min(getattr(cfg, k) for k in NOISE) < 0:
             raise ConfigError("noise levels must be >= 0")
+        if not (cfg.impratio >= 1 and cfg.finger_kp > 0 and cfg.finger_damping >= 0):
+            raise ConfigError("impratio must be >= 1, finger_kp > 0 and finger_damping >= 0")
         if cfg.object_mass is not None and not cfg.object_mass > 0:
             raise ConfigError(f"object_mass must be > 0 kg (or None for real masses), got {cfg.object_mass}")
         return cfg
@@ -128,7 +139,7 @@ def default_backend() -> str:
 class GraspEnv(Env):
     def __init__(self, config: GraspConfig | None = None):
         self.config = config = config or GraspConfig.make()
-        models = [scene.compile_object(n, config.object_mass) for n in config.objects]
+        models = [scene.compile_object(n, config.object_mass, config.physics) for n in config.objects]
         self.mj_model = models[0]
         self.layout = scene.sensor_layout(models[0])
         self.physics = (physics.MujocoPhysics(models, config.substeps, config.nthread) if config.backend == "mujoco"
@@ -194,7 +205,7 @@ class GraspEnv(Env):
             rng, key = jax.random.split(noise["rng"])
             action = action + self.config.noise_actions * jax.random.normal(key, action.shape)
             noise = {**noise, "rng": rng}
-        ctrl = self._ctrl_mid + jnp.clip(action, -1.0, 1.0) * self._ctrl_half
+        ctrl = self.ctrl_for_action(action)
         data = self.physics.step(obj, state.pipeline_state, ctrl, object_force)
         f = self.features(obj, data)
         t = rewards.terms(f, self._targets[obj], state.info["rest_height"], self.config.reward_params)
@@ -218,6 +229,17 @@ class GraspEnv(Env):
         # Merge, so wrappers that add their own metrics (Brax's do) keep them.
         return state.replace(pipeline_state=data, obs=obs, reward=reward, done=done,
                              metrics={**state.metrics, **metrics}, info={**state.info, "noise": noise})
+
+    # -- the action mapping ---------------------------------------------------------------------
+
+    def ctrl_for_action(self, action: jax.Array) -> jax.Array:
+        """Actuator targets for a policy action in [-1, 1] (each ctrlrange's middle plus half range)."""
+        return self._ctrl_mid + jnp.clip(action, -1.0, 1.0) * self._ctrl_half
+
+    def action_for_ctrl(self, ctrl: jax.Array) -> jax.Array:
+        """The inverse of ``ctrl_for_action`` (clipped to [-1, 1]): scripted joint targets become
+        actions in the policy's own space."""
+        return jnp.clip((ctrl - self._ctrl_mid) / self._ctrl_half, -1.0, 1.0)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -7,8 +7,7 @@ import numpy as np
 
 def hold_action(env) -> np.ndarray:
     """The action whose ctrl is zero for every actuator: hold the start pose."""
-    lo, hi = env.mj_model.actuator_ctrlrange.T
-    return -(lo + hi) / (hi - lo)
+    return np.asarray(env.action_for_ctrl(np.zeros(env.action_size, np.float32)))
 
 
 def grasp_actions(env, steps: int) -> np.ndarray:

@@ -110,7 +110,7 @@ def test_contact_features_match_mujocos_contact_list(backend, request):
     hand_geoms = {mujoco.mj_name2id(env.mj_model, mujoco.mjtObj.mjOBJ_GEOM, g) for g in scene.HAND_COLLIDERS}
     want_hand, want_table = np.zeros_like(got_hand), np.zeros_like(got_table)
     for b, name in enumerate(env.config.objects):
-        m = scene.compile_object(name, env.config.object_mass)
+        m = scene.compile_object(name, env.config.object_mass, env.config.physics)
         d = mujoco.MjData(m)
         obj_body, table = m.body("object").id, m.geom("table_top").id
         for t in range(qpos.shape[0]):
@@ -157,7 +157,7 @@ def test_evaluator_scores_known_episodes(case, force, success, stability):
                        "lifted_by_force_only": (obj_qpos(0.0, 0.0, 0.0), (0.0, 0.0, 10.4))}[case]
     hold = jnp.asarray(hold_action(env), jnp.float32)
 
-    def act(params, obs_stats, obs):
+    def act(params, obs_stats, obs, t):
         return jnp.broadcast_to(hold, (obs["motor"].shape[0], hold.shape[0]))
 
     run, _ = make_evaluator(Scenario(env, qpos_obj, extra), act, episodes=2, force=force)

@@ -1,0 +1,121 @@
+"""``dexvip oracle``: the scripted grasp-and-lift (``envs/grasp_plan.py``) run through ``env.step``,
+scored by the evaluator's own protocol, and its episodes saved as demonstrations.
+
+Demonstrations (``demos.npz``), one row per episode, ``T`` = the env's episode length:
+
+=============  ===============  ==========================================================
+key            shape            what
+=============  ===============  ==========================================================
+``obs``        (E, T, 621)      the policy's motor observation before each action
+``actions``    (E, T, 30)       the actions, in the env's own action space
+``rewards``    (E, T)           the env's reward for each step (the run's method weights)
+``qpos``       (E, T, nq)       the physics state after each step
+``held``       (E, T)           the grasp predicate after each step (``rewards.held``)
+``object``     (E,)             object names
+``yaw``        (E,)             object yaw at reset (rad)
+``success``    (E,)             the paper's success: held for all of the last 50 steps
+=============  ===============  ==========================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dexvip_jax import evaluate
+from dexvip_jax.envs import grasp_plan, scene
+from dexvip_jax.errors import ConfigError
+
+DEMO_KEYS = ("obs", "actions", "rewards", "qpos", "held", "object", "yaw", "success")
+
+
+def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int) -> np.ndarray:
+    """(E, length, nu) actions that carry out the scripted grasp of each (object, yaw)."""
+    models = {o: scene.compile_object(env.config.objects[o], env.config.object_mass, env.config.physics)
+              for o in np.unique(objs)}
+    targets = np.stack([grasp_plan.plan(models[o], float(y), length) for o, y in zip(objs, yaws)])
+    return np.asarray(env.action_for_ctrl(jnp.asarray(targets, jnp.float32)))
+
+
+def replay(params, obs_stats, obs, t):
+    """The evaluator's policy for a table of planned actions: ``params`` is (E, T, nu)."""
+    del obs_stats, obs
+    return params[:, jnp.minimum(t, params.shape[1] - 1)]
+
+
+def run(env, episodes: int, force: float = 1.0) -> dict:
+    """The oracle under the evaluation protocol: per-object table and per-episode records."""
+    objs, yaws = evaluate.protocol(len(env.config.objects), episodes)
+    length = env.config.episode_length + len(evaluate.DIRECTIONS) * evaluate.FORCE_STEPS
+    actions = plan_actions(env, objs, yaws, length)
+    evaluator, _ = evaluate.make_evaluator(env, replay, episodes, force, env.config.aff_threshold)
+    per, records = jax.device_get(evaluator(jnp.asarray(actions), None))
+    table = evaluate.summarize(per, objs, env.config.objects)
+    return {"objects": table, "markdown": evaluate.markdown(table, env.config.objects),
+            "episodes": evaluate.episode_records(per, records, objs, env.config.objects, episodes),
+            "actions": actions[:, : env.config.episode_length], "objs": objs, "yaws": yaws}
+
+
+def demonstrations(env, objs: np.ndarray, yaws: np.ndarray, actions: np.ndarray) -> dict:
+    """Replay ``actions`` (E, T, nu) from reset at (object, yaw) and record the episodes."""
+
+    @jax.jit
+    def rollout(objs, yaws, actions):
+        state = jax.vmap(env.reset_to)(objs, yaws)
+
+        def step(s, a):
+            nxt = jax.vmap(env.step)(s, a)
+            return nxt, (s.obs["motor"], nxt.reward, nxt.pipeline_state.qpos, nxt.metrics["held"] > 0)
+
+        return jax.lax.scan(step, state, jnp.swapaxes(actions, 0, 1))[1]
+
+    obs, rewards, qpos, held = (np.swapaxes(np.asarray(x), 0, 1)
+                                for x in rollout(jnp.asarray(objs), jnp.asarray(yaws, jnp.float32), jnp.asarray(actions)))
+    return {"obs": obs.astype(np.float32), "actions": np.asarray(actions, np.float32), "rewards": rewards,
+            "qpos": qpos, "held": held, "object": np.array([env.config.objects[o] for o in objs]),
+            "yaw": np.asarray(yaws, np.float32), "success": held[:, -evaluate.HOLD_STEPS:].all(axis=1)}
+
+
+def save_demos(path: str, demos: dict) -> str:
+    """Write ``demos`` atomically as a compressed ``.npz``."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp.npz"
+    np.savez_compressed(tmp, **demos)
+    os.replace(tmp, path)
+    return path
+
+
+def load_demos(path: str) -> dict:
+    """Read a ``demos.npz``; a file missing a key is refused with one line."""
+    if not os.path.exists(path):
+        raise ConfigError(f"no demonstrations at {path}; write them with `dexvip oracle --out DIR`")
+    with np.load(path) as f:
+        missing = [k for k in DEMO_KEYS if k not in f]
+        if missing:
+            raise ConfigError(f"{path} is not a dexvip oracle demonstration file (missing {', '.join(missing)})")
+        return {k: f[k] for k in DEMO_KEYS}
+
+
+def oracle(env_config, episodes: int, force: float, out: str | None) -> dict:
+    """What ``dexvip oracle`` does: run, score, and (with ``out``) save table, records and demos."""
+    from dexvip_jax import envs
+    from dexvip_jax.files import write_json_atomic, write_text_atomic
+
+    env = envs.load("grasp", **dataclasses.asdict(env_config))
+    result = run(env, episodes, force)
+    report = {"episodes_per_object": episodes, "force_newtons": force, "backend": env.config.backend,
+              "objects": result["objects"], "markdown": result["markdown"]}
+    if out:
+        import json
+
+        demos = demonstrations(env, result["objs"], result["yaws"], result["actions"])
+        save_demos(os.path.join(out, "demos.npz"), demos)
+        write_json_atomic(os.path.join(out, "oracle.json"), report)
+        write_text_atomic(os.path.join(out, "oracle.md"), result["markdown"] + "\n")
+        write_text_atomic(os.path.join(out, "episodes.jsonl"), "".join(json.dumps(r) + "\n" for r in result["episodes"]))
+        report["demo_success"] = float(demos["success"].mean())
+    return report

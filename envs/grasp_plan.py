@@ -1,0 +1,168 @@
+"""A scripted grasp-and-lift that plans with the hand's own kinematics and acts only through ``env.step``.
+
+Per (object, yaw), on the object's compiled MuJoCo model:
+
+1. **Where to grasp.** Through the centre of mass (at most 5 cm below the object's top, where
+   the fingertips reach), ray casts find the narrowest horizontal section among the directions
+   the hand can face (fingers ahead, within 40 degrees of +y): the fingers go on its far side,
+   the thumb on its near side.
+2. **How.** Damped-least-squares IK over all 30 joints puts the index, middle and ring fingertips
+   on the far surface (2.5 cm apart) and the thumb tip on the near one. Hand-only IK then gives a
+   wide-open claw (3 cm outside the surface) and a squeeze (targets 1.5 cm past the surface, which
+   the position servos turn into grip force).
+3. **Motion.** Joint-space moves: to the open claw raised 5 cm above the object's top, straight
+   down (the ARTy slide is world z), close, lift 10 cm straight up, hold until the episode ends
+   and through the stability forces.
+
+The joint targets become actions with the env's own inverse action mapping
+(``GraspEnv.action_for_ctrl``), so the oracle follows any change of action parametrisation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import mujoco
+
+from dexvip_jax.envs import scene
+
+NJ = len(scene.JOINTS)
+ARM = np.arange(8)  # 6 arm joints and the 2 wrist joints place the palm
+HAND = np.arange(8, NJ)  # finger and thumb joints
+FINGERTIPS = ("Tch_fftip", "Tch_mftip", "Tch_rftip")
+THUMB = "Tch_thtip"
+FINGER_SPREAD = 0.025  # m between neighbouring fingertips on the far surface
+OPEN_MARGIN = 0.05  # m outside the surface for the open claw
+SQUEEZE = 0.03  # m past the surface for the closing targets
+LIFT = 0.10  # m
+CLEARANCE = 0.05  # m above the object's top before descending
+REACH_BELOW_TOP = 0.05  # m: the fingertips grasp at most this far below the top
+PHASES = {"reach": 40, "descend": 25, "close": 25, "settle": 5, "lift": 40}  # control steps
+YAW_WINDOW_DEG = 40
+
+
+def _ik(m, d, sites: dict, q0: np.ndarray, free: np.ndarray, iters: int = 300, q_nom=None, w_nom: float = 0.02):
+    """Joint angles (``free`` ones moved) putting each named site at its target; DLS within limits."""
+    q = q0.copy()
+    lo, hi = m.jnt_range[:NJ].T
+    ids = [m.site(s).id for s in sites]
+    jac = np.zeros((3, m.nv))
+    for _ in range(iters):
+        d.qpos[:NJ] = q
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_comPos(m, d)
+        rows, errs = [], []
+        for sid, target in zip(ids, sites.values()):
+            mujoco.mj_jacSite(m, d, jac, None, sid)
+            rows.append(jac[:, free].copy())
+            errs.append(target - d.site_xpos[sid])
+        if q_nom is not None:
+            rows.append(w_nom * np.eye(len(free)))
+            errs.append(w_nom * (q_nom[free] - q[free]))
+        jm, e = np.vstack(rows), np.concatenate(errs)
+        q[free] = np.clip(q[free] + np.linalg.solve(jm.T @ jm + 1e-3 * np.eye(len(free)), jm.T @ e), lo[free], hi[free])
+    return q
+
+
+def _palm_ik(m, d, q0: np.ndarray, delta: np.ndarray, iters: int = 200) -> np.ndarray:
+    """Arm joints that move the palm by ``delta`` (world) and keep its orientation."""
+    q = q0.copy()
+    lo, hi = m.jnt_range[:NJ].T
+    sid, palm = m.site("Tch_palm").id, m.body("palm").id
+    d.qpos[:NJ] = q
+    mujoco.mj_kinematics(m, d)
+    target, rot = d.site_xpos[sid] + delta, d.xmat[palm].reshape(3, 3).copy()
+    jp, jr = np.zeros((3, m.nv)), np.zeros((3, m.nv))
+    for _ in range(iters):
+        d.qpos[:NJ] = q
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_comPos(m, d)
+        mujoco.mj_jacSite(m, d, jp, jr, sid)
+        e_rot = rot @ d.xmat[palm].reshape(3, 3).T
+        err = np.concatenate([target - d.site_xpos[sid],
+                              0.3 * 0.5 * np.array([e_rot[2, 1] - e_rot[1, 2], e_rot[0, 2] - e_rot[2, 0],
+                                                    e_rot[1, 0] - e_rot[0, 1]])])
+        jm = np.vstack([jp[:, ARM], 0.3 * jr[:, ARM]])
+        q[ARM] = np.clip(q[ARM] + jm.T @ np.linalg.solve(jm @ jm.T + 1e-4 * np.eye(6), err), lo[ARM], hi[ARM])
+    return q
+
+
+def _section(m, d, centre: np.ndarray, n: np.ndarray):
+    """(half-width, midpoint) of the object along horizontal ``n`` through ``centre``, by ray casts."""
+    body = m.body("object").id
+    geom = np.zeros(1, np.int32)
+    hits = []
+    for sign in (1.0, -1.0):
+        start = centre + sign * 0.6 * n
+        dist = mujoco.mj_ray(m, d, start, -sign * n, None, 1, -1, geom)
+        if dist < 0 or m.geom_bodyid[geom[0]] != body:
+            return None
+        hits.append(start - sign * n * dist)
+    return np.linalg.norm(hits[0] - hits[1]) / 2, (hits[0] + hits[1]) / 2
+
+
+def grasp_site(m, d) -> tuple[np.ndarray, float, np.ndarray]:
+    """(direction n: thumb to fingers, half-width, centre) of the narrowest reachable section."""
+    com = d.xipos[m.body("object").id]
+    top = _top(m, d)
+    centre = np.array([com[0], com[1], max(min(com[2], top - 0.02), top - REACH_BELOW_TOP, 0.012)])
+    best = None
+    for ang in np.deg2rad(np.arange(-YAW_WINDOW_DEG, YAW_WINDOW_DEG + 1, 10)):
+        n = np.array([np.sin(ang), np.cos(ang), 0.0])
+        section = _section(m, d, centre, n)
+        if section is not None and (best is None or section[0] + 0.01 * abs(ang) < best[0]):
+            best = (section[0] + 0.01 * abs(ang), n, *section)
+    if best is None:  # no ray through the centre hits (an object with a hole there): the box's width
+        return np.array([0.0, 1.0, 0.0]), 0.03, centre
+    _, n, half, mid = best
+    return n, half, mid
+
+
+def _top(m, d) -> float:
+    """The object's highest point (world z), from its geoms' bounding boxes."""
+    body = m.body("object").id
+    top = -np.inf
+    for g in np.flatnonzero(m.geom_bodyid == body):
+        centre, half = m.geom_aabb[g, :3], m.geom_aabb[g, 3:]
+        rot = d.geom_xmat[g].reshape(3, 3)
+        corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]) * half + centre
+        top = max(top, float((d.geom_xpos[g] + corners @ rot.T)[:, 2].max()))
+    return top
+
+
+def plan(m: mujoco.MjModel, yaw: float, length: int) -> np.ndarray:
+    """(length, 30) joint targets for one episode with the object at ``yaw`` (rad)."""
+    d = mujoco.MjData(m)
+    d.qpos[NJ + 3], d.qpos[NJ + 6] = np.cos(yaw / 2), np.sin(yaw / 2)
+    mujoco.mj_forward(m, d)
+    n, half, centre = grasp_site(m, d)
+    top = _top(m, d)
+    along = np.array([-n[1], n[0], 0.0])
+
+    def sites(offset: float) -> dict:
+        far, near = centre + n * (half + offset), centre - n * (half + offset)
+        return {tip: far + along * FINGER_SPREAD * (1 - i) for i, tip in enumerate(FINGERTIPS)} | {THUMB: near}
+
+    home = np.zeros(NJ)
+    nominal = home.copy()
+    nominal[HAND] = 0.5 * np.clip(m.actuator_ctrlrange[HAND, 1], 0, None)  # a half-closed hand
+    touch = _ik(m, d, sites(0.0), nominal, np.arange(NJ), q_nom=nominal)
+    closed = _ik(m, d, sites(-SQUEEZE), touch, HAND, iters=200)
+    claw = _ik(m, d, sites(OPEN_MARGIN), touch, HAND, iters=200)
+    above = claw.copy()
+    rise = top - centre[2] + CLEARANCE
+    above[1] += rise  # ARTy slides the arm along world z
+    if above[1] > m.jnt_range[1, 1]:
+        above = _palm_ik(m, d, claw, np.array([0.0, 0.0, rise]))
+    lifted = closed.copy()
+    lifted[1] += LIFT
+    if lifted[1] > m.jnt_range[1, 1]:
+        lifted = _palm_ik(m, d, closed, np.array([0.0, 0.0, LIFT]))
+        lifted[HAND] = closed[HAND]
+    path = [home]
+    for target, steps in zip((above, claw, closed, closed, lifted), PHASES.values()):
+        start = path[-1]
+        path += [start + (target - start) * (i + 1) / steps for i in range(steps)]
+    path = np.array(path[1:])
+    hold = np.repeat(path[-1:], max(0, length - len(path)), axis=0)
+    return np.concatenate([path, hold])[:length]
