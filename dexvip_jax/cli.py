@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -56,6 +57,16 @@ def _positive(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _newtons(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite force >= 0 N, got {text!r}")
     return value
 
 
@@ -265,6 +276,24 @@ def cmd_paper(args) -> int:
     return 0
 
 
+def cmd_oracle(args) -> int:
+    from dexvip_jax import oracle
+    from dexvip_jax.envs.grasp import GraspConfig, default_backend
+
+    env_cfg = GraspConfig.make(objects=args.objects or "all", backend=args.backend or default_backend())
+    report = oracle.oracle(env_cfg, args.episodes, args.force, args.out)
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    print(f"scripted grasp-and-lift, {args.episodes} episodes per object, {report['backend']} backend, "
+          f"force {args.force} N")
+    print(report["markdown"])
+    if args.out:
+        print(f"wrote {os.path.abspath(args.out)}: oracle.json, oracle.md, episodes.jsonl, demos.npz "
+              f"(demonstrations, success {100 * report['demo_success']:.1f}%)")
+    return 0
+
+
 def cmd_render(args) -> int:
     from dexvip_jax.evaluate import render_policy
 
@@ -337,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--checkpoint", required=True, metavar="DIR", help="a dexvip train --out directory")
     ev.add_argument("--episodes", type=_positive, default=100, help="per object, yaw evenly spaced over 180 degrees")
     ev.add_argument("--objects", help="default: the objects the run trained on")
-    ev.add_argument("--force", type=float, default=1.0, metavar="NEWTONS", help="stability-test force (paper: 1 N)")
+    ev.add_argument("--force", type=_newtons, default=1.0, metavar="NEWTONS", help="stability-test force (paper: 1 N)")
     ev.add_argument("--noise", action="store_true", help="test under the paper's observation and action noise")
     ev.add_argument("--out", help="write eval.json, eval.md and episodes.jsonl (one record per episode) here")
     ev.add_argument("--json", action="store_true")
@@ -351,6 +380,15 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--backend", choices=("mjx", "mujoco"))
     pp.add_argument("--json", action="store_true")
     pp.set_defaults(func=cmd_paper)
+
+    orc = sub.add_parser("oracle", help="scripted grasp-and-lift (IK on the hand model): metrics and demonstrations")
+    orc.add_argument("--objects", help="comma-separated names, 'all' (default), 'contactdb16' or 'extra11'")
+    orc.add_argument("--episodes", type=_positive, default=10, help="per object, yaw evenly spaced over 180 degrees")
+    orc.add_argument("--backend", choices=("mjx", "mujoco"), help="default: mjx with a GPU, mujoco on CPU")
+    orc.add_argument("--force", type=_newtons, default=1.0, metavar="NEWTONS", help="stability-test force (paper: 1 N)")
+    orc.add_argument("--out", help="write oracle.json, oracle.md, episodes.jsonl and demos.npz here")
+    orc.add_argument("--json", action="store_true")
+    orc.set_defaults(func=cmd_oracle)
 
     rd = sub.add_parser("render", help="a GIF or MP4 of a trained policy grasping one object (offscreen MuJoCo)")
     rd.add_argument("--checkpoint", required=True, metavar="DIR", help="a dexvip train --out directory")

@@ -37,7 +37,9 @@ def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int) -> np.nda
     """(E, length, nu) actions that carry out the scripted grasp of each (object, yaw)."""
     models = {o: scene.compile_object(env.config.objects[o], env.config.object_mass, env.config.physics)
               for o in np.unique(objs)}
-    targets = np.stack([grasp_plan.plan(models[o], float(y), length) for o, y in zip(objs, yaws)])
+    c = env.config
+    targets = np.stack([grasp_plan.plan(models[o], float(y), length, c.substeps, c.lift_height, c.episode_length)[0]
+                        for o, y in zip(objs, yaws)])
     return np.asarray(env.action_for_ctrl(jnp.asarray(targets, jnp.float32)))
 
 

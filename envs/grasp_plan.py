@@ -13,6 +13,9 @@ Per (object, yaw), on the object's compiled MuJoCo model:
 3. **Motion.** Joint-space moves: to the open claw raised 5 cm above the object's top, straight
    down (the ARTy slide is world z), close, lift 10 cm straight up, hold until the episode ends
    and through the stability forces.
+4. **Check.** Candidate grasps (the two narrowest sections at the preferred height, then 2 cm
+   higher and lower) are simulated in order on the planner's own copy of the MuJoCo model; the
+   first that holds the object for the last 50 steps is executed, else the first candidate.
 
 The joint targets become actions with the env's own inverse action mapping
 (``GraspEnv.action_for_ctrl``), so the oracle follows any change of action parametrisation.
@@ -101,21 +104,31 @@ def _section(m, d, centre: np.ndarray, n: np.ndarray):
     return np.linalg.norm(hits[0] - hits[1]) / 2, (hits[0] + hits[1]) / 2
 
 
-def grasp_site(m, d) -> tuple[np.ndarray, float, np.ndarray]:
-    """(direction n: thumb to fingers, half-width, centre) of the narrowest reachable section."""
+def grasp_sections(m, d, height: float) -> list[tuple[np.ndarray, float, np.ndarray]]:
+    """(direction n: thumb to fingers, half-width, centre) of each horizontal section through the
+    centre of mass at ``height`` that the hand can face, narrowest (then most direct) first."""
     com = d.xipos[m.body("object").id]
-    top = _top(m, d)
-    centre = np.array([com[0], com[1], max(min(com[2], top - 0.02), top - REACH_BELOW_TOP, 0.012)])
-    best = None
+    centre = np.array([com[0], com[1], height])
+    found = []
     for ang in np.deg2rad(np.arange(-YAW_WINDOW_DEG, YAW_WINDOW_DEG + 1, 10)):
         n = np.array([np.sin(ang), np.cos(ang), 0.0])
         section = _section(m, d, centre, n)
-        if section is not None and (best is None or section[0] + 0.01 * abs(ang) < best[0]):
-            best = (section[0] + 0.01 * abs(ang), n, *section)
-    if best is None:  # no ray through the centre hits (an object with a hole there): the box's width
-        return np.array([0.0, 1.0, 0.0]), 0.03, centre
-    _, n, half, mid = best
-    return n, half, mid
+        if section is not None:
+            found.append((section[0] + 0.01 * abs(ang), n, *section))
+    found.sort(key=lambda f: f[0])
+    return [f[1:] for f in found] or [(np.array([0.0, 1.0, 0.0]), 0.03, centre)]
+
+
+def candidates(m, d) -> list[tuple[np.ndarray, float, np.ndarray]]:
+    """Grasp sections to try, in order: at the preferred height (the centre of mass, but within
+    reach below the top) the two narrowest, then 2 cm higher and lower."""
+    com_z, top = d.xipos[m.body("object").id][2], _top(m, d)
+    preferred = max(min(com_z, top - 0.02), top - REACH_BELOW_TOP, 0.012)
+    out = grasp_sections(m, d, preferred)[:2]
+    for z in (preferred + 0.02, preferred - 0.02):
+        if 0.012 <= z <= top - 0.01:
+            out += grasp_sections(m, d, z)[:2]
+    return out
 
 
 def _top(m, d) -> float:
@@ -130,12 +143,9 @@ def _top(m, d) -> float:
     return top
 
 
-def plan(m: mujoco.MjModel, yaw: float, length: int) -> np.ndarray:
-    """(length, 30) joint targets for one episode with the object at ``yaw`` (rad)."""
-    d = mujoco.MjData(m)
-    d.qpos[NJ + 3], d.qpos[NJ + 6] = np.cos(yaw / 2), np.sin(yaw / 2)
-    mujoco.mj_forward(m, d)
-    n, half, centre = grasp_site(m, d)
+def motion(m, d, section, length: int) -> np.ndarray:
+    """(length, 30) joint targets: the scripted grasp-and-lift of one section."""
+    n, half, centre = section
     top = _top(m, d)
     along = np.array([-n[1], n[0], 0.0])
 
@@ -166,3 +176,49 @@ def plan(m: mujoco.MjModel, yaw: float, length: int) -> np.ndarray:
     path = np.array(path[1:])
     hold = np.repeat(path[-1:], max(0, length - len(path)), axis=0)
     return np.concatenate([path, hold])[:length]
+
+
+def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float, window: int = 50) -> bool:
+    """Whether ``targets`` (T, 30) hold the object (``rewards.held``'s condition, read from MuJoCo's
+    contact list) for the last ``window`` steps, simulated on the planner's own copy of the model."""
+    d = _start(m, yaw)
+    body, table = m.body("object").id, m.geom("table_top").id
+    hand = {m.geom(g).id for g in scene.HAND_COLLIDERS}
+    rest = d.xipos[body][2]
+    lo, hi = m.actuator_ctrlrange.T
+    for t, q in enumerate(targets):
+        d.ctrl[:] = np.clip(q, lo, hi)
+        mujoco.mj_step(m, d, substeps)
+        if t < len(targets) - window:
+            continue
+        pairs = [(int(c.geom1), int(c.geom2)) for c in d.contact[: d.ncon]] if d.ncon else []
+        on_obj = [(g1, g2) if m.geom_bodyid[g2] == body else (g2, g1) for g1, g2 in pairs
+                  if body in (m.geom_bodyid[g1], m.geom_bodyid[g2])]
+        touched = any(other in hand for other, _ in on_obj)
+        on_table = any(other == table for other, _ in on_obj)
+        if not (touched and not on_table and d.xipos[body][2] - rest > lift_height):
+            return False
+    return True
+
+
+def _start(m, yaw: float):
+    d = mujoco.MjData(m)
+    d.qpos[NJ + 3], d.qpos[NJ + 6] = np.cos(yaw / 2), np.sin(yaw / 2)
+    mujoco.mj_forward(m, d)
+    return d
+
+
+def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_height: float = 0.02,
+         episode_length: int = 200) -> tuple[np.ndarray, int]:
+    """(length, 30) joint targets for the object at ``yaw`` (rad), and how many candidate grasps
+    were simulated: the first candidate that holds the object through the episode on the
+    planner's own model, else the first candidate (a plan that fails, honestly executed)."""
+    d = _start(m, yaw)
+    options = candidates(m, d)
+    first = None
+    for i, section in enumerate(options):
+        targets = motion(m, d, section, length)
+        first = targets if first is None else first
+        if holds(m, yaw, targets[:episode_length], substeps, lift_height):
+            return targets, i + 1
+    return first, len(options)

@@ -1,0 +1,86 @@
+"""The scripted grasp-and-lift oracle per object, under each physics setting; MuJoCo C vs MJX.
+
+    python benchmarks/oracle.py [--episodes 4] [--mjx-objects apple,mug,soda_can,bottle]
+
+For every physics variant (the shipped Adroit values, each tuned setting alone, all tuned: the
+default) the oracle runs the evaluation protocol on all 27 objects at 1 kg on the MuJoCo C
+backend. Then the tuned plans are replayed on MJX for a few objects and each episode's success is
+compared with MuJoCo C's. Writes ``benchmarks/results/oracle_<device>.json`` and prints tables.
+"""
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dexvip_jax import bench, envs, evaluate, oracle
+from dexvip_jax.cli import enable_compilation_cache
+from dexvip_jax.envs import scene
+from dexvip_jax.files import write_result
+
+SHIPPED = dataclasses.asdict(scene.Physics.shipped())
+TUNED = dataclasses.asdict(scene.Physics())
+VARIANTS = {
+    "shipped (impratio 1, finger kp 1, damping 0.05)": SHIPPED,
+    "impratio 10 only": {**SHIPPED, "impratio": TUNED["impratio"]},
+    "finger kp 5, damping 0.25 only": {**SHIPPED, "finger_kp": TUNED["finger_kp"],
+                                       "finger_damping": TUNED["finger_damping"]},
+    "tuned (default)": TUNED,
+}
+
+
+def agreement(objects: str, episodes: int) -> dict:
+    """Per-episode success of the same planned actions on MuJoCo C and on MJX."""
+    runs = {}
+    for backend in ("mujoco", "mjx"):
+        env = envs.load("grasp", backend=backend, objects=objects)
+        objs, yaws = evaluate.protocol(len(env.config.objects), episodes)
+        length = env.config.episode_length + len(evaluate.DIRECTIONS) * evaluate.FORCE_STEPS
+        actions = oracle.plan_actions(env, objs, yaws, length)
+        run, _ = evaluate.make_evaluator(env, oracle.replay, episodes, 1.0)
+        t0 = time.time()
+        per, _ = jax.device_get(run(jnp.asarray(actions), None))
+        runs[backend] = {"success": per["success"].tolist(), "stability": per["stability"].tolist(),
+                         "wall_s": time.time() - t0}
+    same = np.mean(np.array(runs["mujoco"]["success"]) == np.array(runs["mjx"]["success"]))
+    return {"objects": objects, "episodes_per_object": episodes, "success_agreement": float(same), **runs}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--episodes", type=int, default=4, help="per object and variant")
+    p.add_argument("--objects", default="all")
+    p.add_argument("--mjx-objects", default="apple,mug,soda_can,bottle")
+    p.add_argument("--mjx-episodes", type=int, default=2)
+    p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    args = p.parse_args()
+    enable_compilation_cache()
+    result = {"device": bench.device_info(), "episodes_per_object": args.episodes, "object_mass_kg": 1.0,
+              "goal": "success >= 90% of (object, yaw) cases", "variants": {}}
+    for name, physics in VARIANTS.items():
+        env = envs.load("grasp", backend="mujoco", objects=args.objects, **physics)
+        t0 = time.time()
+        table = oracle.run(env, args.episodes)["objects"]
+        result["variants"][name] = {"physics": physics, "overall": table["overall"], "wall_s": time.time() - t0,
+                                    "objects": {k: v for k, v in table.items() if k != "overall"}}
+        print(f"{name:48s} success {table['overall']['success']:5.1f}%  stability {table['overall']['stability']:5.1f}%",
+              flush=True)
+    tuned = result["variants"]["tuned (default)"]["objects"]
+    print("\n| object | success % | stability % |\n|---|---|---|")
+    for obj, row in tuned.items():
+        print(f"| {obj} | {row['success']:.0f} | {row['stability']:.0f} |")
+    if args.mjx_objects:
+        result["backend_agreement"] = agreement(args.mjx_objects, args.mjx_episodes)
+        print(f"\nMuJoCo C vs MJX, same plans: success agrees in "
+              f"{100 * result['backend_agreement']['success_agreement']:.0f}% of episodes")
+    print("wrote", write_result(args.out, "oracle", result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
