@@ -6,7 +6,7 @@ Demonstrations (``demos.npz``), one row per episode, ``T`` = the env's episode l
 =============  ===============  ==========================================================
 key            shape            what
 =============  ===============  ==========================================================
-``obs``        (E, T, 621)      the policy's motor observation before each action
+``obs``        (E, T, M)        the policy's motor observation before each action
 ``actions``    (E, T, 30)       the actions, in the env's own action space
 ``rewards``    (E, T)           the env's reward for each step (the run's method weights)
 ``qpos``       (E, T, nq)       the physics state after each step
@@ -40,7 +40,7 @@ def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int) -> np.nda
     c = env.config
     targets = np.stack([grasp_plan.plan(models[o], float(y), length, c.substeps, c.lift_height, c.episode_length)[0]
                         for o, y in zip(objs, yaws)])
-    return np.asarray(env.action_for_ctrl(jnp.asarray(targets, jnp.float32)))
+    return np.asarray(env.actions_for_targets(jnp.asarray(targets, jnp.float32)))
 
 
 def replay(params, obs_stats, obs, t):

@@ -80,6 +80,14 @@ class GraspConfig:
     noise_freeze_prob: float = 0.0
     noise_freeze_frames: int = 20
     noise_pixels: int = 0
+    # Actions: "relative" (default): each step moves the joint targets by action x a per-joint
+    # step (slides ``step_slide`` m, arm hinges ``step_arm`` rad, wrist and fingers ``step_hand``
+    # rad), clipped to the ctrlrange; zero holds the pose; the targets start at the start pose and
+    # join the motor observation. "absolute": GRAFF's target = middle + action x half-range.
+    actions: str = "relative"
+    step_slide: float = 0.01
+    step_arm: float = 0.03
+    step_hand: float = 0.08
     # Contact and servo settings that are not the paper's (``scene.Physics``; the shipped model's
     # values are impratio 1, finger_kp 1, finger_damping 0.05).
     impratio: float = scene.Physics.impratio
@@ -120,6 +128,10 @@ class GraspConfig:
         methods.weights(cfg.method)  # a known method
         if cfg.obs not in ("state", "pixels"):
             raise ConfigError(f"unknown obs {cfg.obs!r}; use 'state' or 'pixels'")
+        if cfg.actions not in ("relative", "absolute"):
+            raise ConfigError(f"unknown actions {cfg.actions!r}; use 'relative' (joint-target steps) or 'absolute' (GRAFF)")
+        if not min(cfg.step_slide, cfg.step_arm, cfg.step_hand) > 0:
+            raise ConfigError("step_slide, step_arm and step_hand must be > 0")
         if not 8 <= cfg.image_size <= 512 or not cfg.depth_max > 0:
             raise ConfigError("image_size must be in 8..512 pixels and depth_max > 0 m")
         if min(getattr(cfg, k) for k in NOISE) < 0:
@@ -148,8 +160,13 @@ class GraspEnv(Env):
         self._aff = jnp.asarray(np.stack([zoo.affordance_points(zoo.get(n)) for n in config.objects]), jnp.float32)
         self._com = jnp.asarray(np.stack([m.body_ipos[obj_body] for m in models]), jnp.float32)
         lo, hi = self.mj_model.actuator_ctrlrange.T
+        self._ctrl_lo, self._ctrl_hi = jnp.asarray(lo, jnp.float32), jnp.asarray(hi, jnp.float32)
         self._ctrl_mid = jnp.asarray((lo + hi) / 2, jnp.float32)
         self._ctrl_half = jnp.asarray((hi - lo) / 2, jnp.float32)
+        step = [config.step_slide if n in scene.ARM_JOINTS[:3] else config.step_arm if n in scene.ARM_JOINTS
+                else config.step_hand for n in scene.JOINTS]
+        self._ctrl_step = jnp.asarray(step, jnp.float32)
+        self.ctrl0 = jnp.clip(jnp.zeros(len(scene.JOINTS)), self._ctrl_lo, self._ctrl_hi)  # the start pose
         self._qpos0 = jnp.zeros(self.mj_model.nq, jnp.float32)
         self._targets = jnp.asarray(targets.load_targets(config.objects, config.prior_files))
         self.default_weights = {k: jnp.float32(v) for k, v in methods.weights(config.method).items()}
@@ -162,10 +179,14 @@ class GraspEnv(Env):
     @property
     def observation_size(self):
         size = {"motor": (feat.NUM_JOINTS * 2 + len(scene.OBS_HAND_POINTS) * zoo.NUM_AFFORDANCE_POINTS * 3
-                          + len(scene.TOUCH_SITES),)}
+                          + len(scene.TOUCH_SITES) + (feat.NUM_JOINTS if self.relative else 0),)}
         if self.config.obs == "pixels":
             size["pixels"] = (self.camera.height, self.camera.width, len(camera.CHANNELS))
         return size
+
+    @property
+    def relative(self) -> bool:
+        return self.config.actions == "relative"
 
     @property
     def action_size(self) -> int:
@@ -192,9 +213,9 @@ class GraspEnv(Env):
         zero = jnp.zeros(())
         metrics = {k: zero for k in METRICS}
         noise = {"rng": jax.random.PRNGKey(0) if rng is None else rng, "frozen": f.aff_points, "freeze_left": zero}
-        obs, noise = self._obs(obj, data, f, noise, active)
+        obs, noise = self._obs(obj, data, f, noise, self.ctrl0, active)
         info = {"obj": obj, "yaw": yaw, "rest_height": f.obj_com[2], "reward_weights": self.default_weights,
-                "noise": noise}
+                "noise": noise, "ctrl": self.ctrl0}
         return State(pipeline_state=data, obs=obs, reward=zero, done=zero, metrics=metrics, info=info)
 
     def step(self, state: State, action: jax.Array, object_force: jax.Array | None = None) -> State:
@@ -205,7 +226,7 @@ class GraspEnv(Env):
             rng, key = jax.random.split(noise["rng"])
             action = action + self.config.noise_actions * jax.random.normal(key, action.shape)
             noise = {**noise, "rng": rng}
-        ctrl = self.ctrl_for_action(action)
+        ctrl = self.ctrl_for_action(action, state.info["ctrl"])
         data = self.physics.step(obj, state.pipeline_state, ctrl, object_force)
         f = self.features(obj, data)
         t = rewards.terms(f, self._targets[obj], state.info["rest_height"], self.config.reward_params)
@@ -225,21 +246,40 @@ class GraspEnv(Env):
             "dropped": dropped.astype(jnp.float32),
         }
         done = f.nonfinite.astype(jnp.float32)
-        obs, noise = self._obs(obj, data, f, noise)
+        obs, noise = self._obs(obj, data, f, noise, ctrl)
         # Merge, so wrappers that add their own metrics (Brax's do) keep them.
         return state.replace(pipeline_state=data, obs=obs, reward=reward, done=done,
-                             metrics={**state.metrics, **metrics}, info={**state.info, "noise": noise})
+                             metrics={**state.metrics, **metrics}, info={**state.info, "noise": noise, "ctrl": ctrl})
 
     # -- the action mapping ---------------------------------------------------------------------
 
-    def ctrl_for_action(self, action: jax.Array) -> jax.Array:
-        """Actuator targets for a policy action in [-1, 1] (each ctrlrange's middle plus half range)."""
-        return self._ctrl_mid + jnp.clip(action, -1.0, 1.0) * self._ctrl_half
+    def ctrl_for_action(self, action: jax.Array, ctrl: jax.Array) -> jax.Array:
+        """Actuator targets after ``action`` in [-1, 1], from the current targets ``ctrl``."""
+        a = jnp.clip(action, -1.0, 1.0)
+        if self.relative:
+            return jnp.clip(ctrl + a * self._ctrl_step, self._ctrl_lo, self._ctrl_hi)
+        return self._ctrl_mid + a * self._ctrl_half
 
-    def action_for_ctrl(self, ctrl: jax.Array) -> jax.Array:
-        """The inverse of ``ctrl_for_action`` (clipped to [-1, 1]): scripted joint targets become
-        actions in the policy's own space."""
-        return jnp.clip((ctrl - self._ctrl_mid) / self._ctrl_half, -1.0, 1.0)
+    def action_for_ctrl(self, target: jax.Array, ctrl: jax.Array) -> jax.Array:
+        """The inverse of ``ctrl_for_action`` (clipped to [-1, 1]): the action that moves the targets
+        from ``ctrl`` toward ``target``."""
+        if self.relative:
+            return jnp.clip((target - ctrl) / self._ctrl_step, -1.0, 1.0)
+        return jnp.clip((target - self._ctrl_mid) / self._ctrl_half, -1.0, 1.0)
+
+    def actions_for_targets(self, targets: jax.Array) -> jax.Array:
+        """(..., T, nu) actions that follow joint targets (..., T, nu) from the start pose, as
+        closely as the per-step range allows: scripted motions in the policy's own action space."""
+
+        def step(ctrl, target):
+            a = self.action_for_ctrl(target, ctrl)
+            return self.ctrl_for_action(a, ctrl), a
+
+        def one(seq):
+            return jax.lax.scan(step, self.ctrl0, seq)[1]
+
+        flat = targets.reshape((-1,) + targets.shape[-2:])
+        return jax.vmap(one)(jnp.asarray(flat, jnp.float32)).reshape(targets.shape)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -252,11 +292,13 @@ class GraspEnv(Env):
         geom, dist = self.physics.raycast(obj, data, self.camera, active)
         return camera.image(geom, dist, self.camera, self._geom_rgb[obj], self._geom_aff[obj])
 
-    def _obs(self, obj, data, f: feat.Features, noise: dict, active=True) -> tuple[dict[str, jax.Array], dict]:
+    def _obs(self, obj, data, f: feat.Features, noise: dict, ctrl, active=True) -> tuple[dict[str, jax.Array], dict]:
         c = self.config
         if c.noisy:
             f, noise = self._perturb(f, noise)
         obs = {"motor": feat.motor_obs(f)}
+        if self.relative:  # the targets the next action moves
+            obs["motor"] = jnp.concatenate([obs["motor"], ctrl])
         if c.obs == "pixels":
             obs["pixels"] = self.pixels(obj, data, active)
             if c.noise_pixels > 0:

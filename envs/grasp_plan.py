@@ -18,7 +18,7 @@ Per (object, yaw), on the object's compiled MuJoCo model:
    first that holds the object for the last 50 steps is executed, else the first candidate.
 
 The joint targets become actions with the env's own inverse action mapping
-(``GraspEnv.action_for_ctrl``), so the oracle follows any change of action parametrisation.
+(``GraspEnv.actions_for_targets``), so the oracle follows any change of action parametrisation.
 """
 
 from __future__ import annotations

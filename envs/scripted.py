@@ -6,14 +6,19 @@ import numpy as np
 
 
 def hold_action(env) -> np.ndarray:
-    """The action whose ctrl is zero for every actuator: hold the start pose."""
-    return np.asarray(env.action_for_ctrl(np.zeros(env.action_size, np.float32)))
+    """The action that keeps every target at the start pose."""
+    return np.asarray(env.actions_for_targets(np.zeros((1, env.action_size), np.float32))[0])
+
+
+def grasp_targets(env, steps: int) -> np.ndarray:
+    """(steps, nu) joint targets: arm forward and pitched down, fingers closing from step 10."""
+    lo, hi = env.mj_model.actuator_ctrlrange.T
+    q = np.zeros((steps, env.action_size), np.float32)
+    q[:, 2], q[:, 3] = 0.18, 0.225  # ARTz forward (m), ARRx pitch (rad)
+    q[10:, 6:] = (lo + 0.75 * (hi - lo))[6:]
+    return np.clip(q, lo, hi)
 
 
 def grasp_actions(env, steps: int) -> np.ndarray:
-    """(steps, nu): arm lowest, forward, pitched down; fingers close from step 10. Touches most
-    objects within a few steps."""
-    a = np.tile(hold_action(env), (steps, 1))
-    a[:, 1], a[:, 2], a[:, 3] = -1.0, 0.2, 0.3
-    a[10:, 6:] = 0.5
-    return a.astype(np.float32)
+    """(steps, nu) actions of the scripted reach-down-and-close; touches most objects."""
+    return np.asarray(env.actions_for_targets(grasp_targets(env, steps)))

@@ -20,18 +20,43 @@ def env():
     return envs.load("grasp", backend="mujoco", objects="apple,soda_can")
 
 
-def test_action_mapping_ends_zero_and_round_trip(env):
+@pytest.mark.parametrize("mode", ["relative", "absolute"])
+def test_action_mapping_ends_zero_and_round_trip(mode):
+    env = envs.load("grasp", backend="mujoco", objects="apple", actions=mode)
     m = env.mj_model
     lo, hi = m.actuator_ctrlrange.T
-    np.testing.assert_allclose(env.ctrl_for_action(-jnp.ones(30)), lo, atol=1e-6)
-    np.testing.assert_allclose(env.ctrl_for_action(jnp.ones(30)), hi, atol=1e-6)
-    np.testing.assert_allclose(env.ctrl_for_action(jnp.asarray(hold_action(env))), 0.0, atol=1e-6)  # holds the start
-    a = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (50, 30)), jnp.float32)
-    np.testing.assert_allclose(env.action_for_ctrl(env.ctrl_for_action(a)), a, atol=1e-5)
-    # joints, actuators and their targets share scene.JOINTS' order
+    start = env.ctrl0
+    np.testing.assert_allclose(start, 0.0)  # the start pose: all joints zero
+    np.testing.assert_allclose(env.ctrl_for_action(jnp.asarray(hold_action(env)), start), start, atol=1e-6)
+    ends = (lo, hi) if mode == "absolute" else (np.maximum(lo, -env._ctrl_step), np.minimum(hi, env._ctrl_step))
+    np.testing.assert_allclose(env.ctrl_for_action(-jnp.ones(30), start), ends[0], atol=1e-6)
+    np.testing.assert_allclose(env.ctrl_for_action(jnp.ones(30), start), ends[1], atol=1e-6)
+    if mode == "relative":
+        np.testing.assert_array_equal(hold_action(env), 0.0)  # zero holds
+        steps = {"ARTx": 0.01, "ARRx": 0.03, "WRJ0": 0.08, "FFJ2": 0.08}
+        for name, size in steps.items():
+            assert float(env._ctrl_step[scene.JOINTS.index(name)]) == pytest.approx(size)
+    # the inverse: random actions from random reachable targets come back exactly
+    rng = np.random.default_rng(0)
+    ctrl = jnp.asarray(lo + (hi - lo) * rng.uniform(0.25, 0.75, (50, 30)), jnp.float32)  # steps stay in range
+    a = jnp.asarray(rng.uniform(-1, 1, (50, 30)), jnp.float32)
+    np.testing.assert_allclose(env.action_for_ctrl(env.ctrl_for_action(a, ctrl), ctrl), a, atol=2e-4)
+    # a target sequence within the per-step range is followed exactly, from the start pose
+    targets = np.cumsum(rng.uniform(-0.5, 0.5, (20, 30)) * np.asarray(env._ctrl_step), axis=0).clip(lo, hi)
+    acts = env.actions_for_targets(jnp.asarray(targets, jnp.float32))
+    ctrl, followed = start, []
+    for step in acts:
+        ctrl = env.ctrl_for_action(step, ctrl)
+        followed.append(ctrl)
+    np.testing.assert_allclose(np.array(followed), targets, atol=1e-5)
+    # joints, actuators, targets and pose weights share scene.JOINTS' order
     assert [m.joint(m.actuator_trnid[i, 0]).name for i in range(m.nu)] == list(scene.JOINTS)
     assert [m.actuator(i).name for i in range(m.nu)] == ["A_" + j for j in scene.JOINTS]
     assert [m.joint(i).name for i in range(len(scene.JOINTS))] == list(scene.JOINTS)
+    from dexvip_jax import rewards
+
+    w = rewards.pose_joint_weights((1.0, 0.75, 0.5, 0.25))
+    assert [float(x) for x in w[:6]] == [0.0] * 6 and float(w[scene.JOINTS.index("FFJ0")]) == 0.25
 
 
 def test_oracle_lifts_and_holds_1kg_objects_through_env_step(env):
@@ -49,7 +74,7 @@ def test_oracle_command_writes_demonstrations_that_replay_to_the_same_success(tm
                  "--out", out]) == 0
     demos = oracle.load_demos(os.path.join(out, "demos.npz"))
     e, t = demos["actions"].shape[:2]
-    assert (e, t) == (4, env.config.episode_length) and demos["obs"].shape == (e, t, 621)
+    assert (e, t) == (4, env.config.episode_length) and demos["obs"].shape == (e, t, env.observation_size["motor"][0])
     assert demos["qpos"].shape == (e, t, env.mj_model.nq) and demos["held"].shape == (e, t)
     assert list(demos["object"]) == ["apple", "apple", "soda_can", "soda_can"]
     objs = np.array([list(env.config.objects).index(o) for o in demos["object"]])
@@ -77,7 +102,7 @@ def test_planner_holds_check_agrees_with_the_env(env):
     m = scene.compile_object("apple", 1.0, env.config.physics)
     targets, tried = grasp_plan.plan(m, 0.3, 200)
     assert grasp_plan.holds(m, 0.3, targets, 5, 0.02)
-    demo = oracle.demonstrations(env, np.array([0]), np.array([0.3]), np.asarray(env.action_for_ctrl(jnp.asarray(targets)))[None])
+    demo = oracle.demonstrations(env, np.array([0]), np.array([0.3]), np.asarray(env.actions_for_targets(jnp.asarray(targets)))[None])
     assert demo["success"][0] and tried >= 1
     d = mujoco.MjData(m)
     assert d.qpos.shape[0] == demo["qpos"].shape[-1]
