@@ -86,7 +86,7 @@ PRESETS: dict[str, dict] = {
     # CPU: MuJoCo C backend, a few objects, small batch; trains, checkpoints, evaluates in minutes.
     "cpu": {"env.backend": "mujoco", "env.objects": ("mug", "hammer", "apple", "cell_phone"),
             "num_envs": 64, "unroll_length": 32, "total_steps": 3_000_000, "checkpoint_every": 100,
-            "eval_every": 200},
+            "eval_every": 100, "eval_envs": 32},
     # GPU: MJX, thousands of envs, all 27 objects, the paper's budget.
     "gpu": {"env.backend": "mjx", "num_envs": 4096, "unroll_length": 32, "total_steps": 150_000_000,
             "ppo.num_minibatches": 32, "checkpoint_every": 50},
