@@ -71,10 +71,10 @@ def test_backends_agree_on_a_scripted_grasp(mujoco_traces, mjx_traces):
 def test_commanded_joints_reach_their_targets(env):
     lo, hi = env.mj_model.actuator_ctrlrange.T
     target = lo + 0.4 * (hi - lo)  # coupled distal/middle finger joints get equal targets
-    action = jnp.full(env.action_size, -0.2)  # maps to lo + 0.4 (hi - lo)
+    actions = env.actions_for_targets(jnp.asarray(np.tile(target, (150, 1)), jnp.float32))  # the env's own mapping
     state = env.reset_to(jnp.array(zoo.NAMES.index("pan")), jnp.array(0.0))
     step = jax.jit(env.step)
-    for _ in range(150):
+    for action in actions:
         state = step(state, action)
     q = np.asarray(state.pipeline_state.qpos[:NJ])
     np.testing.assert_allclose(q[:3], target[:3], atol=0.005)  # arm slides, metres
