@@ -25,7 +25,7 @@ from dexvip_jax.files import write_result, write_text_atomic
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _first_reaching(rows: list[dict], levels) -> dict:
+def _first_reaching(rows: list[dict], levels, steps_per_update: int) -> dict:
     """Env steps, and seconds spent in training updates, at the first evaluation whose success
     reaches each level (None: never)."""
     updates = [r for r in rows if "steps_per_s" in r]
@@ -34,7 +34,7 @@ def _first_reaching(rows: list[dict], levels) -> dict:
         hit = next((r for r in rows if r.get("eval/success", -1.0) >= level), None)
         out[f"{round(100 * level)}%"] = None if hit is None else {
             "env_steps": hit["env_steps"],
-            "update_s": sum(r["env_steps"] / r["update"] / r["steps_per_s"] for r in updates if r["update"] <= hit["update"])}
+            "update_s": sum(steps_per_update / r["steps_per_s"] for r in updates if r["update"] <= hit["update"])}
     return out
 
 
@@ -60,7 +60,7 @@ def main() -> int:
               "summary": {k: v for k, v in summary.items() if k != "files"},
               "curve": [{k: r[k] for k in keep if k in r} for r in rows if "loss/policy" in r],
               "evaluations": [r for r in rows if "eval/episode_return" in r],
-              "to_success": _first_reaching(rows, (0.1, 0.5))}
+              "to_success": _first_reaching(rows, (0.1, 0.5), cfg.steps_per_update)}
     final = evaluate_checkpoint(run_dir, args.eval_episodes)
     result["final_evaluation"] = {k: final[k] for k in ("episodes_per_object", "force_newtons", "objects")}
     write_text_atomic(os.path.join(ROOT, "benchmarks", "results", f"eval_{name}.md"), final["markdown"] + "\n")

@@ -160,14 +160,15 @@ def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: 
     table = summarize(per, objs, env.config.objects)
     return {"run": os.path.abspath(run_dir), "env_steps": int(state.env_steps), "episodes_per_object": episodes,
             "force_newtons": force, "noise": noise, "objects": table, "markdown": markdown(table, env.config.objects),
-            "episodes": episode_records(per, records, objs, env.config.objects, episodes)}
+            "episodes": episode_records(per, records, env.config.objects, episodes)}
 
 
-def episode_records(per: dict, records: dict, objs: np.ndarray, names, episodes: int) -> list[dict]:
-    """One JSON-ready row per episode: object, yaw, the four metrics and the final state."""
+def episode_records(per: dict, records: dict, names, episodes: int) -> list[dict]:
+    """One JSON-ready row per episode of ``protocol``: object, yaw, the four metrics and the final state."""
+    objs, yaws = protocol(len(names), episodes)
     rows = []
-    for i, o in enumerate(objs):
-        row = {"object": names[int(o)], "yaw_deg": float(180.0 * (i % episodes) / episodes)}
+    for i, (o, yaw) in enumerate(zip(objs, yaws)):
+        row = {"object": names[int(o)], "yaw_deg": float(np.rad2deg(yaw))}
         row.update({k: float(v[i]) for k, v in per.items()})
         row.update({k: (np.asarray(v[i]).round(5).tolist()) for k, v in records.items()})
         rows.append(row)

@@ -58,7 +58,7 @@ def run(env, episodes: int, force: float = 1.0) -> dict:
     per, records = jax.device_get(evaluator(jnp.asarray(actions), None))
     table = evaluate.summarize(per, objs, env.config.objects)
     return {"objects": table, "markdown": evaluate.markdown(table, env.config.objects),
-            "episodes": evaluate.episode_records(per, records, objs, env.config.objects, episodes),
+            "episodes": evaluate.episode_records(per, records, env.config.objects, episodes),
             "actions": actions[:, : env.config.episode_length], "objs": objs, "yaws": yaws}
 
 

@@ -237,7 +237,7 @@ class GraspEnv(Env):
         dropped = f.obj_com[2] < self.config.drop_height
         metrics = {
             **{f"reward/{k}": jnp.where(f.nonfinite, 0.0, v) for k, v in t.items()},
-            "held": (rewards.held(f, state.info["rest_height"], self.config.reward_params) & ~f.nonfinite).astype(jnp.float32),
+            "held": jnp.where(f.nonfinite, 0.0, t["succ"]),  # succ is rewards.held, as a float
             "hand_obj_contact": f.hand_obj_contact.astype(jnp.float32),
             "obj_table_contact": f.obj_table_contact.astype(jnp.float32),
             "touch_frac": f.touch.mean(),

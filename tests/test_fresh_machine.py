@@ -14,10 +14,14 @@ import pytest
 DEXVIP = os.path.join(os.path.dirname(sys.executable), "dexvip")
 
 
-def run(*argv, env_extra=None, check=False):
+def fresh_env(**extra) -> dict:
+    """This process's environment without a GL chosen by hand, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
-    env.update(env_extra or {})
-    return subprocess.run([DEXVIP, *argv], capture_output=True, text=True, env=env, check=check)
+    return {**env, **extra}
+
+
+def run(*argv, env_extra=None):
+    return subprocess.run([DEXVIP, *argv], capture_output=True, text=True, env=fresh_env(**(env_extra or {})))
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +76,7 @@ def test_commands_that_do_not_draw_never_load_opengl():
             "rc = main(['bench', 'env', '--json', '--backend', 'mujoco', '--num-envs', '1', '--steps', '1', "
             "'--objects', 'mug', '--no-reference']); "
             "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in ('OpenGL', 'glfw')), file=sys.stderr)")
-    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
-    env["MUJOCO_GL"] = "disable"  # as a user may set: respected, and nothing here needs GL
+    env = fresh_env(MUJOCO_GL="disable")  # as a user may set: respected, and nothing here needs GL
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.stderr.strip() == "0 []"
 
@@ -84,8 +87,7 @@ def test_no_offscreen_gl_is_one_line_and_no_file(trained, tmp_path):
     code = ("import sys; from dexvip_jax.envs import render; render.gl_works = lambda platform: False; "
             "from dexvip_jax.cli import main; "
             f"sys.exit(main(['render', '--checkpoint', {out!r}, '--object', 'mug', '--out', {video!r}]))")
-    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=fresh_env())
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert "libegl-mesa0" in proc.stderr and os.listdir(tmp_path) == []
 
