@@ -30,7 +30,7 @@ def main() -> int:
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
     if not args.cold:
-        enable_compilation_cache()
+        enable_compilation_cache(on_cpu=True)
     device = bench.device_info()
     rows = []
     jobs = [(b, n) for b in args.backends for n in args.batches]

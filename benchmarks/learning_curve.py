@@ -46,7 +46,7 @@ def main() -> int:
     p.add_argument("--name", help="result name (default: <preset>_<method>)")
     p.add_argument("--eval-episodes", type=int, default=100, help="per object, final evaluation")
     args = p.parse_args()
-    enable_compilation_cache()
+    enable_compilation_cache(on_cpu=True)
     cfg = config.build(args.preset, args.set, method=args.method)
     name = args.name or f"{args.preset}_{args.method}"
     run_dir = os.path.join(ROOT, "runs", f"curve-{name}")

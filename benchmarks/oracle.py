@@ -59,7 +59,7 @@ def main() -> int:
     p.add_argument("--mjx-episodes", type=int, default=2)
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
-    enable_compilation_cache()
+    enable_compilation_cache(on_cpu=True)
     result = {"device": bench.device_info(), "episodes_per_object": args.episodes, "object_mass_kg": 1.0,
               "goal": "success >= 90% of (object, yaw) cases", "variants": {}}
     for name, physics in VARIANTS.items():

@@ -61,7 +61,7 @@ def main() -> int:
     p.add_argument("--no-agreement", dest="agreement", action="store_false")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
-    enable_compilation_cache()
+    enable_compilation_cache(on_cpu=True)
     device = bench.device_info()
     objects = "mug,hammer,apple,cell_phone" if device["platform"] == "cpu" else "all"
     train_backend = "mujoco" if device["platform"] == "cpu" else "mjx"

@@ -23,7 +23,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
-    enable_compilation_cache()
+    enable_compilation_cache(on_cpu=True)
     fk = retarget.AdroitHand()
     rng = np.random.default_rng(args.seed)
     lo, hi = np.asarray(fk.lo), np.asarray(fk.hi)

@@ -27,7 +27,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
-    enable_compilation_cache()
+    enable_compilation_cache(on_cpu=True)
     env = envs.load("grasp", backend=args.backend)
     n_obj = len(zoo.NAMES)
     n = n_obj * args.episodes_per_object

@@ -39,7 +39,7 @@ def main() -> int:
     p.add_argument("--ks", type=int, nargs="+", default=[1, 2, 4, 8])
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
-    enable_compilation_cache()
+    enable_compilation_cache(on_cpu=True)
     cfg = config.build("cpu", [f"num_envs={args.num_envs}", "unroll_length=32", f"env.backend={args.backend}"])
     env = envs.load("grasp", **dataclasses.asdict(cfg.env))
     trainer = make_train(settings_from(cfg), env)

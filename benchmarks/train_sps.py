@@ -26,7 +26,7 @@ def main() -> int:
     p.add_argument("--updates", type=int, default=5)
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
-    enable_compilation_cache()
+    enable_compilation_cache(on_cpu=True)
     device = bench.device_info()
     jobs = [("mujoco", n) for n in args.mujoco_batches] + [("mjx", n) for n in args.mjx_batches]
     rows = []

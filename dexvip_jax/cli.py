@@ -12,17 +12,20 @@ from dexvip_jax.errors import ConfigError
 from dexvip_jax.experiments.methods import METHODS
 
 
-def enable_compilation_cache(path: str | None = None) -> str | None:
+def enable_compilation_cache(path: str | None = None, *, on_cpu: bool = False) -> str | None:
     """JAX's persistent compilation cache, outside the repo (``$DEXVIP_JAX_CACHE`` or ~/.cache).
 
-    Off by default on Intel CPUs: there XLA:CPU rejects every cached executable on reload (its
-    ``+prefer-no-gather`` tuning attributes fail the host-feature check, jax-ml/jax#38445), so the
-    cache never hits and each load logs an error line. ``DEXVIP_JAX_CACHE=DIR`` turns it on anyway,
-    ``DEXVIP_JAX_CACHE=off`` turns it off. Returns the directory, or None when off."""
+    On accelerators it is on. On CPU it is opt-in (``on_cpu`` or ``DEXVIP_JAX_CACHE=DIR``): XLA:CPU
+    logs a line on stderr for every cached program it loads ("Assume version compatibility" on AMD;
+    on Intel it rejects every entry, jax-ml/jax#38445), and the CPU default backend (MuJoCo C)
+    compiles in seconds anyway. Even with ``on_cpu`` it stays off on Intel, where it never hits.
+    ``DEXVIP_JAX_CACHE=off`` turns it off everywhere. Returns the directory, or None when off."""
     import jax
 
     path = path or os.environ.get("DEXVIP_JAX_CACHE")
-    if path == "off" or (path is None and _cpu_vendor() == "GenuineIntel" and jax.default_backend() == "cpu"):
+    if path == "off":
+        return None
+    if path is None and jax.default_backend() == "cpu" and (not on_cpu or _cpu_vendor() == "GenuineIntel"):
         return None
     path = path or os.path.join(os.path.expanduser("~"), ".cache", "dexvip-jax", "jax")
     os.makedirs(path, exist_ok=True)
