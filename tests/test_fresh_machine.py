@@ -1,7 +1,7 @@
 """The README's main job on a fresh machine: no GL chosen by hand, pipeable output, videos.
 
-These run the installed ``dexvip`` script in subprocesses whose environment has no ``MUJOCO_GL``
-or ``PYOPENGL_PLATFORM``, as on a machine where nothing was set up by hand.
+These run the installed ``dexvip`` script in subprocesses whose environment has no ``MUJOCO_GL``,
+``PYOPENGL_PLATFORM`` or ``DEXVIP_JAX_CACHE``, as on a machine where nothing was set up by hand.
 """
 
 import json
@@ -15,8 +15,8 @@ DEXVIP = os.path.join(os.path.dirname(sys.executable), "dexvip")
 
 
 def fresh_env(**extra) -> dict:
-    """This process's environment without a GL chosen by hand, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
+    """This process's environment without a GL or a compilation cache chosen by hand, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM", "DEXVIP_JAX_CACHE")}
     return {**env, **extra}
 
 
