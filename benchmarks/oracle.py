@@ -26,10 +26,14 @@ from dexvip_jax.files import write_result
 SHIPPED = dataclasses.asdict(scene.Physics.shipped())
 TUNED = dataclasses.asdict(scene.Physics())
 VARIANTS = {
-    "shipped (impratio 1, finger kp 1, damping 0.05)": SHIPPED,
+    "shipped (impratio 1, finger kp 1, damping 0.05, no reach below start, friction 1)": SHIPPED,
     "impratio 10 only": {**SHIPPED, "impratio": TUNED["impratio"]},
-    "finger kp 5, damping 0.25 only": {**SHIPPED, "finger_kp": TUNED["finger_kp"],
+    "finger kp 10, damping 0.5 only": {**SHIPPED, "finger_kp": TUNED["finger_kp"],
                                        "finger_damping": TUNED["finger_damping"]},
+    "reach 10 cm below start only": {**SHIPPED, "reach_down": TUNED["reach_down"]},
+    "all tuned but reach": {**TUNED, "reach_down": SHIPPED["reach_down"]},
+    "all tuned but friction 1": {**TUNED, "hand_friction": SHIPPED["hand_friction"]},
+    "all tuned but finger kp 5, damping 0.25": {**TUNED, "finger_kp": 5.0, "finger_damping": 0.25},
     "tuned (default)": TUNED,
 }
 

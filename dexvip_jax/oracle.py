@@ -19,7 +19,9 @@ key            shape            what
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import multiprocessing
 import os
 
 import jax
@@ -33,14 +35,31 @@ from dexvip_jax.errors import ConfigError
 DEMO_KEYS = ("obs", "actions", "rewards", "qpos", "held", "object", "yaw", "success")
 
 
-def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int) -> np.ndarray:
-    """(E, length, nu) actions that carry out the scripted grasp of each (object, yaw)."""
-    models = {o: scene.compile_object(env.config.objects[o], env.config.object_mass, env.config.physics)
-              for o in np.unique(objs)}
+def _plan_object(job) -> list[np.ndarray]:
+    """Joint targets for one object at several yaws (a worker process's unit of work)."""
+    name, mass, physics, yaws, length, substeps, lift_height, episode_length = job
+    m = scene.compile_object(name, mass, physics)
+    return [grasp_plan.plan(m, float(y), length, substeps, lift_height, episode_length)[0] for y in yaws]
+
+
+def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int, workers: int | None = None) -> np.ndarray:
+    """(E, length, nu) actions that carry out the scripted grasp of each (object, yaw); objects are
+    planned in parallel worker processes (planning simulates candidate grasps on the CPU)."""
     c = env.config
-    targets = np.stack([grasp_plan.plan(models[o], float(y), length, c.substeps, c.lift_height, c.episode_length)[0]
-                        for o, y in zip(objs, yaws)])
-    return np.asarray(env.actions_for_targets(jnp.asarray(targets, jnp.float32)))
+    objs = np.asarray(objs)
+    jobs = [(c.objects[o], c.object_mass, c.physics, np.asarray(yaws)[objs == o], length, c.substeps,
+             c.lift_height, c.episode_length) for o in np.unique(objs)]
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers > 1:
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that has started XLA
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            planned = list(pool.map(_plan_object, jobs))
+    else:
+        planned = [_plan_object(job) for job in jobs]
+    targets = np.zeros((len(objs), length, len(scene.JOINTS)), np.float32)
+    for o, rows in zip(np.unique(objs), planned):
+        targets[objs == o] = rows
+    return np.asarray(env.actions_for_targets(jnp.asarray(targets)))
 
 
 def replay(params, obs_stats, obs, t):

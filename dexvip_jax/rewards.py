@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from dexvip_jax.envs import scene
 from dexvip_jax.envs.features import Features
 
-TERMS = ("succ", "lift", "aff", "pose", "touch", "com")
+TERMS = ("succ", "reach", "lift", "aff", "pose", "touch", "com")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +27,7 @@ class RewardParams:
     com_threshold: float = 0.05  # m; palm-to-centre-of-mass distance at or below it costs nothing
     lift_height: float = 0.02  # m: the centre of mass this far above its rest height counts as lifted
     lift_target: float = 0.10  # m: the ``lift`` term's full height
+    reach_scale: float = 0.10  # m: palm-to-centre-of-mass distance at which ``reach`` falls to 0.24
     finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # root -> tip
 
 
@@ -82,6 +83,7 @@ def terms(f: Features, target_pose: jax.Array, rest_height: jax.Array, p: Reward
     gate = touching(f, p)
     return {
         "succ": held(f, rest_height, p).astype(jnp.float32),
+        "reach": 1.0 - jnp.tanh(com_dist / p.reach_scale),
         "lift": jnp.where(f.hand_obj_contact, height, 0.0),
         "aff": -jnp.where(c > p.aff_threshold, c, 0.0),
         "pose": jnp.where(gate, -pose_err, 0.0),

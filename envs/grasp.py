@@ -40,6 +40,8 @@ from dexvip_jax.errors import ConfigError
 METRICS = tuple(f"reward/{t}" for t in rewards.TERMS) + (
     "held", "hand_obj_contact", "obj_table_contact", "touch_frac", "obj_height", "nonfinite", "dropped")
 OBJ_QPOS = slice(len(scene.JOINTS), len(scene.JOINTS) + 7)  # the object's free joint: pos, quat
+OBJ_QVEL = slice(len(scene.JOINTS), len(scene.JOINTS) + 3)  # its linear velocity
+PRIVILEGED_SIZE = 10
 
 
 # The paper's noise levels; ``noise_freeze_prob`` (how often the tracker freezes) is our choice,
@@ -67,6 +69,9 @@ class GraspConfig:
     prior_files: tuple[str, ...] = ()  # priors from `dexvip prior build`, before the shipped prior_data
     finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # pose error, root -> tip
     obs: str = "state"  # "state": the motor vector; "pixels": plus the egocentric RGB-D + affordance image
+    # An asymmetric critic: ``obs["privileged"]`` (the critic's only) holds what the policy is not
+    # given: height above rest, object velocity, palm-to-centre-of-mass vector, contact and held flags.
+    privileged: bool = True
     image_size: int = 64  # pixels per side of the egocentric image (the paper used 128)
     depth_max: float = 0.5  # m; the depth channel's range (the hand works within ~0.3 m of what it sees)
     # Noise (GRAFF/DexVIP robustness tests): Gaussian std on observed joint angles (rad) and
@@ -88,11 +93,13 @@ class GraspConfig:
     step_slide: float = 0.01
     step_arm: float = 0.03
     step_hand: float = 0.08
-    # Contact and servo settings that are not the paper's (``scene.Physics``; the shipped model's
-    # values are impratio 1, finger_kp 1, finger_damping 0.05).
+    # Contact, servo and reach settings that are not the paper's (``scene.Physics``; the shipped
+    # model's values are ``scene.Physics.shipped()``).
     impratio: float = scene.Physics.impratio
     finger_kp: float = scene.Physics.finger_kp
     finger_damping: float = scene.Physics.finger_damping
+    reach_down: float = scene.Physics.reach_down
+    hand_friction: float = scene.Physics.hand_friction
 
     @property
     def noisy(self) -> bool:
@@ -104,7 +111,7 @@ class GraspConfig:
 
     @property
     def physics(self) -> scene.Physics:
-        return scene.Physics(self.impratio, self.finger_kp, self.finger_damping)
+        return scene.Physics(self.impratio, self.finger_kp, self.finger_damping, self.reach_down, self.hand_friction)
 
     @property
     def reward_params(self) -> rewards.RewardParams:
@@ -136,8 +143,10 @@ class GraspConfig:
             raise ConfigError("image_size must be in 8..512 pixels and depth_max > 0 m")
         if min(getattr(cfg, k) for k in NOISE) < 0:
             raise ConfigError("noise levels must be >= 0")
-        if not (cfg.impratio >= 1 and cfg.finger_kp > 0 and cfg.finger_damping >= 0):
-            raise ConfigError("impratio must be >= 1, finger_kp > 0 and finger_damping >= 0")
+        if not (cfg.impratio >= 1 and cfg.finger_kp > 0 and cfg.finger_damping >= 0 and 0 <= cfg.reach_down <= 0.2
+                and cfg.hand_friction > 0 and np.isfinite(dataclasses.astuple(cfg.physics)).all()):
+            raise ConfigError("impratio must be >= 1, finger_kp > 0, finger_damping >= 0, reach_down in [0, 0.2] m "
+                              "and hand_friction > 0, all finite")
         if cfg.object_mass is not None and not cfg.object_mass > 0:
             raise ConfigError(f"object_mass must be > 0 kg (or None for real masses), got {cfg.object_mass}")
         return cfg
@@ -182,6 +191,8 @@ class GraspEnv(Env):
                           + len(scene.TOUCH_SITES) + (feat.NUM_JOINTS if self.relative else 0),)}
         if self.config.obs == "pixels":
             size["pixels"] = (self.camera.height, self.camera.width, len(camera.CHANNELS))
+        if self.config.privileged:
+            size["privileged"] = (PRIVILEGED_SIZE,)
         return size
 
     @property
@@ -213,7 +224,7 @@ class GraspEnv(Env):
         zero = jnp.zeros(())
         metrics = {k: zero for k in METRICS}
         noise = {"rng": jax.random.PRNGKey(0) if rng is None else rng, "frozen": f.aff_points, "freeze_left": zero}
-        obs, noise = self._obs(obj, data, f, noise, self.ctrl0, active)
+        obs, noise = self._obs(obj, data, f, noise, self.ctrl0, f.obj_com[2], active)
         info = {"obj": obj, "yaw": yaw, "rest_height": f.obj_com[2], "reward_weights": self.default_weights,
                 "noise": noise, "ctrl": self.ctrl0}
         return State(pipeline_state=data, obs=obs, reward=zero, done=zero, metrics=metrics, info=info)
@@ -246,7 +257,7 @@ class GraspEnv(Env):
             "dropped": dropped.astype(jnp.float32),
         }
         done = f.nonfinite.astype(jnp.float32)
-        obs, noise = self._obs(obj, data, f, noise, ctrl)
+        obs, noise = self._obs(obj, data, f, noise, ctrl, state.info["rest_height"])
         # Merge, so wrappers that add their own metrics (Brax's do) keep them.
         return state.replace(pipeline_state=data, obs=obs, reward=reward, done=done,
                              metrics={**state.metrics, **metrics}, info={**state.info, "noise": noise, "ctrl": ctrl})
@@ -292,8 +303,10 @@ class GraspEnv(Env):
         geom, dist = self.physics.raycast(obj, data, self.camera, active)
         return camera.image(geom, dist, self.camera, self._geom_rgb[obj], self._geom_aff[obj])
 
-    def _obs(self, obj, data, f: feat.Features, noise: dict, ctrl, active=True) -> tuple[dict[str, jax.Array], dict]:
+    def _obs(self, obj, data, f: feat.Features, noise: dict, ctrl, rest_height,
+             active=True) -> tuple[dict[str, jax.Array], dict]:
         c = self.config
+        truth = f  # the critic's inputs are noise-free
         if c.noisy:
             f, noise = self._perturb(f, noise)
         obs = {"motor": feat.motor_obs(f)}
@@ -305,7 +318,18 @@ class GraspEnv(Env):
                 rng, key = jax.random.split(noise["rng"])
                 obs["pixels"] = camera.add_pixel_noise(key, obs["pixels"], c.noise_pixels)
                 noise = {**noise, "rng": rng}
+        if c.privileged:
+            obs["privileged"] = self.privileged_obs(truth, data.qvel[OBJ_QVEL], rest_height)
         return obs, noise
+
+    def privileged_obs(self, f: feat.Features, obj_vel: jax.Array, rest_height: jax.Array) -> jax.Array:
+        """(PRIVILEGED_SIZE,) critic-only inputs: height above rest, object linear velocity, palm
+        to centre of mass, hand contact, table contact, held."""
+        p = self.config.reward_params
+        palm = f.hand_points[scene.PALM_POINT]
+        flags = jnp.stack([f.hand_obj_contact, f.obj_table_contact, rewards.held(f, rest_height, p)])
+        return jnp.concatenate([(f.obj_com[2] - rest_height)[None], obj_vel, f.obj_com - palm,
+                                flags.astype(jnp.float32)])
 
     def _perturb(self, f: feat.Features, noise: dict) -> tuple[feat.Features, dict]:
         """Sensor noise on what the policy observes, and tracker freezes of the affordance points."""

@@ -36,12 +36,13 @@ FINGERTIPS = ("Tch_fftip", "Tch_mftip", "Tch_rftip")
 THUMB = "Tch_thtip"
 FINGER_SPREAD = 0.025  # m between neighbouring fingertips on the far surface
 OPEN_MARGIN = 0.05  # m outside the surface for the open claw
-SQUEEZE = 0.03  # m past the surface for the closing targets
+SQUEEZES = (0.03, 0.05)  # m past the surface for the closing targets: firm, then harder
 LIFT = 0.10  # m
 CLEARANCE = 0.05  # m above the object's top before descending
 REACH_BELOW_TOP = 0.05  # m: the fingertips grasp at most this far below the top
 PHASES = {"reach": 40, "descend": 25, "close": 25, "settle": 5, "lift": 40}  # control steps
-YAW_WINDOW_DEG = 40
+YAW_WINDOW_DEG = 50
+LOWEST = 0.012  # m: the lowest grasp height, where the fingertips just clear the table
 
 
 def _ik(m, d, sites: dict, q0: np.ndarray, free: np.ndarray, iters: int = 300, q_nom=None, w_nom: float = 0.02):
@@ -104,11 +105,9 @@ def _section(m, d, centre: np.ndarray, n: np.ndarray):
     return np.linalg.norm(hits[0] - hits[1]) / 2, (hits[0] + hits[1]) / 2
 
 
-def grasp_sections(m, d, height: float) -> list[tuple[np.ndarray, float, np.ndarray]]:
-    """(direction n: thumb to fingers, half-width, centre) of each horizontal section through the
-    centre of mass at ``height`` that the hand can face, narrowest (then most direct) first."""
-    com = d.xipos[m.body("object").id]
-    centre = np.array([com[0], com[1], height])
+def grasp_sections(m, d, centre: np.ndarray) -> list[tuple[np.ndarray, float, np.ndarray]]:
+    """(direction n: thumb to fingers, half-width, centre) of each horizontal section through
+    ``centre`` that the hand can face, narrowest (then most direct) first."""
     found = []
     for ang in np.deg2rad(np.arange(-YAW_WINDOW_DEG, YAW_WINDOW_DEG + 1, 10)):
         n = np.array([np.sin(ang), np.cos(ang), 0.0])
@@ -116,26 +115,35 @@ def grasp_sections(m, d, height: float) -> list[tuple[np.ndarray, float, np.ndar
         if section is not None:
             found.append((section[0] + 0.01 * abs(ang), n, *section))
     found.sort(key=lambda f: f[0])
-    return [f[1:] for f in found] or [(np.array([0.0, 1.0, 0.0]), 0.03, centre)]
+    return [f[1:] for f in found]
 
 
 def candidates(m, d) -> list[tuple[np.ndarray, float, np.ndarray]]:
-    """Grasp sections to try, in order: at the preferred height (the centre of mass, but within
-    reach below the top) the two narrowest, then 2 cm higher and lower."""
-    com_z, top = d.xipos[m.body("object").id][2], _top(m, d)
-    preferred = max(min(com_z, top - 0.02), top - REACH_BELOW_TOP, 0.012)
-    out = grasp_sections(m, d, preferred)[:2]
-    for z in (preferred + 0.02, preferred - 0.02):
-        if 0.012 <= z <= top - 0.01:
-            out += grasp_sections(m, d, z)[:2]
-    return out
+    """Grasp sections to try, in order: through the centre of mass at the preferred height (the
+    centre of mass, but within reach below the top), then through each part's centre at its own
+    height; at each point the two narrowest sections, then those 2 cm higher and lower."""
+    body = m.body("object").id
+    com, top = d.xipos[body], _top(m, d)
+    low = min(LOWEST, top / 2)  # flat objects: half their height
+    points = [np.array([com[0], com[1], max(min(com[2], top - 0.02), top - REACH_BELOW_TOP, low)])]
+    for g in np.flatnonzero(m.geom_bodyid == body):
+        centre = d.geom_xpos[g].copy()
+        centre[2] = max(min(centre[2], _top(m, d, [g]) - 0.01), low)
+        if min(np.linalg.norm(centre - p) for p in points) > 0.02:
+            points.append(centre)
+    out = []
+    for point in points:
+        for dz in (0.0, 0.02, -0.02):
+            if dz == 0.0 or low <= point[2] + dz <= top - 0.01:
+                out += grasp_sections(m, d, point + np.array([0.0, 0.0, dz]))[:2]
+    return out or [(np.array([0.0, 1.0, 0.0]), 0.03, points[0])]
 
 
-def _top(m, d) -> float:
-    """The object's highest point (world z), from its geoms' bounding boxes."""
+def _top(m, d, geoms=None) -> float:
+    """The highest point (world z) of the object's geoms (or of ``geoms``), from their bounding boxes."""
     body = m.body("object").id
     top = -np.inf
-    for g in np.flatnonzero(m.geom_bodyid == body):
+    for g in np.flatnonzero(m.geom_bodyid == body) if geoms is None else geoms:
         centre, half = m.geom_aabb[g, :3], m.geom_aabb[g, 3:]
         rot = d.geom_xmat[g].reshape(3, 3)
         corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]) * half + centre
@@ -143,7 +151,7 @@ def _top(m, d) -> float:
     return top
 
 
-def motion(m, d, section, length: int) -> np.ndarray:
+def motion(m, d, section, length: int, squeeze: float = SQUEEZES[0]) -> np.ndarray:
     """(length, 30) joint targets: the scripted grasp-and-lift of one section."""
     n, half, centre = section
     top = _top(m, d)
@@ -157,7 +165,7 @@ def motion(m, d, section, length: int) -> np.ndarray:
     nominal = home.copy()
     nominal[HAND] = 0.5 * np.clip(m.actuator_ctrlrange[HAND, 1], 0, None)  # a half-closed hand
     touch = _ik(m, d, sites(0.0), nominal, np.arange(NJ), q_nom=nominal)
-    closed = _ik(m, d, sites(-SQUEEZE), touch, HAND, iters=200)
+    closed = _ik(m, d, sites(-squeeze), touch, HAND, iters=200)
     claw = _ik(m, d, sites(OPEN_MARGIN), touch, HAND, iters=200)
     above = claw.copy()
     rise = top - centre[2] + CLEARANCE
@@ -214,10 +222,10 @@ def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_hei
     were simulated: the first candidate that holds the object through the episode on the
     planner's own model, else the first candidate (a plan that fails, honestly executed)."""
     d = _start(m, yaw)
-    options = candidates(m, d)
+    options = [(section, squeeze) for squeeze in SQUEEZES for section in candidates(m, d)]
     first = None
-    for i, section in enumerate(options):
-        targets = motion(m, d, section, length)
+    for i, (section, squeeze) in enumerate(options):
+        targets = motion(m, d, section, length, squeeze)
         first = targets if first is None else first
         if holds(m, yaw, targets[:episode_length], substeps, lift_height):
             return targets, i + 1

@@ -66,23 +66,28 @@ EGO_CAMERA = "ego"
 
 @dataclasses.dataclass(frozen=True)
 class Physics:
-    """Contact and servo settings that are not the paper's, chosen with the grasp oracle as the probe
-    (``python benchmarks/oracle.py`` measures each against the shipped model's values).
+    """Contact, servo and reach settings that are not the paper's, chosen with the grasp oracle as
+    the probe (``python benchmarks/oracle.py`` measures each against the shipped model's values).
 
     ``impratio`` 10: MuJoCo's ratio of friction-to-normal constraint impedance; at the shipped 1 a
     squeezed object creeps out of the fingers under its own weight. Finger servos with ``finger_kp``
-    5 (shipped 1) squeeze hard enough to hold 1 kg by the fingertips; ``finger_damping`` 0.25
-    (shipped 0.05) keeps the stiffer servos stable at the 2 ms Euler step.
+    10 (shipped 1) squeeze hard enough to hold 1 kg by the fingertips (20 holds fewer objects);
+    ``finger_damping`` 0.5 (shipped 0.05) keeps the stiffer servos stable at the 2 ms Euler step.
+    ``reach_down`` 0.10 m: the shipped vertical slide stops at its start height, where the
+    fingertips cannot reach below ~5 cm, so no object lower than that could be grasped.
+    ``hand_friction`` 1.5 (shipped 1): rubber-like fingertips on household objects.
     """
 
     impratio: float = 10.0
-    finger_kp: float = 5.0
-    finger_damping: float = 0.25
+    finger_kp: float = 10.0
+    finger_damping: float = 0.5
+    reach_down: float = 0.10  # m the vertical arm slide may go below its start (shipped 0)
+    hand_friction: float = 1.5  # sliding friction of hand-object contacts (shipped 1)
 
     @classmethod
     def shipped(cls) -> "Physics":
         """The Adroit model's own values."""
-        return cls(impratio=1.0, finger_kp=1.0, finger_damping=0.05)
+        return cls(impratio=1.0, finger_kp=1.0, finger_damping=0.05, reach_down=0.0, hand_friction=1.0)
 
 
 FINGER_JOINTS = HAND_JOINTS[2:]  # after the wrist: the 22 finger and thumb joints
@@ -128,6 +133,7 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
     for name in ARM_JOINTS:
         act = spec.actuator("A_" + name)
         act.biasprm[1] = -act.gainprm[0]
+    spec.joint("ARTy").range[0] = spec.actuator("A_ARTy").ctrlrange[0] = -physics.reach_down
     for name in FINGER_JOINTS:
         act = spec.actuator("A_" + name)
         act.gainprm[0], act.biasprm[1] = physics.finger_kp, -physics.finger_kp
@@ -172,7 +178,8 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
         g.conaffinity = 0
     for hand in HAND_COLLIDERS:
         for slot in SLOTS:
-            spec.add_pair(geomname1=hand, geomname2=slot, condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
+            spec.add_pair(geomname1=hand, geomname2=slot, condim=3,
+                          friction=(physics.hand_friction, physics.hand_friction, 0.005, 0.0001, 0.0001))
     for slot in SLOTS:
         spec.add_pair(geomname1=slot, geomname2="table_top", condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
     for tip in TABLE_COLLIDERS:

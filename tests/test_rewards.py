@@ -80,6 +80,9 @@ def test_touch_succ_lift_and_com_terms():
     far = feats(hand_points=jnp.zeros((21, 3)).at[palm].set(jnp.array([0.15, 0, 0])))
     assert float(t(close)["com"]) == 0.0
     assert float(t(far)["com"]) == pytest.approx(-0.10, abs=1e-6)
+    at_com = feats(hand_points=jnp.zeros((21, 3)), obj_com=jnp.zeros(3))
+    assert float(t(at_com)["reach"]) == 1.0
+    assert float(t(far)["reach"]) == pytest.approx(1 - np.tanh(1.5), abs=1e-6)  # bounded in (0, 1]
 
 
 def test_weights_select_terms_exactly():
@@ -97,7 +100,7 @@ def test_weights_select_terms_exactly():
 def test_env_reward_is_the_weighted_sum_of_its_logged_terms():
     env = envs.load("grasp", backend="mujoco", objects="mug,apple")
     state = jax.jit(env.reset)(jax.random.PRNGKey(0))
-    weights = {k: jnp.float32(v) for k, v in zip(rewards.TERMS, (1.0, 0.5, 2.0, 1.0, 0.25, 3.0))}
+    weights = {k: jnp.float32(v) for k, v in zip(rewards.TERMS, (1.0, 0.7, 0.5, 2.0, 1.0, 0.25, 3.0))}
     state = state.replace(info={**state.info, "reward_weights": weights})
     step = jax.jit(env.step)
     for i in range(20):
