@@ -3,19 +3,20 @@
 Per (object, yaw), on the object's compiled MuJoCo model:
 
 1. **Where to grasp.** Through the centre of mass (at most 5 cm below the object's top, where
-   the fingertips reach), ray casts find the narrowest horizontal section among the directions
-   the hand can face (fingers ahead, within 40 degrees of +y): the fingers go on its far side,
-   the thumb on its near side.
+   the fingertips reach) and through each part's centre (at its own height), ray casts find the
+   narrowest horizontal sections among the directions the hand can face (fingers ahead, within 50
+   degrees of +y): the fingers go on the far side, the thumb on the near side.
 2. **How.** Damped-least-squares IK over all 30 joints puts the index, middle and ring fingertips
    on the far surface (2.5 cm apart) and the thumb tip on the near one. Hand-only IK then gives a
-   wide-open claw (3 cm outside the surface) and a squeeze (targets 1.5 cm past the surface, which
-   the position servos turn into grip force).
+   wide-open claw (5 cm outside the surface) and a squeeze (targets 3 or 5 cm past the surface,
+   which the position servos turn into grip force).
 3. **Motion.** Joint-space moves: to the open claw raised 5 cm above the object's top, straight
    down (the ARTy slide is world z), close, lift 10 cm straight up, hold until the episode ends
    and through the stability forces.
-4. **Check.** Candidate grasps (the two narrowest sections at the preferred height, then 2 cm
-   higher and lower) are simulated in order on the planner's own copy of the MuJoCo model; the
-   first that holds the object for the last 50 steps is executed, else the first candidate.
+4. **Check.** Candidates (each point's two narrowest sections, at its height and 2 cm higher and
+   lower; all with the 3 cm squeeze, then all with 5 cm) are simulated in order on the planner's
+   own copy of the MuJoCo model; the first that holds the object for the last 50 steps is
+   executed, else the first.
 
 The joint targets become actions with the env's own inverse action mapping
 (``GraspEnv.actions_for_targets``), so the oracle follows any change of action parametrisation.

@@ -69,6 +69,16 @@ def test_policy_loss_sign_and_a_gradient_step_lowers_the_loss(advantage):
     assert np.sign(float(dlogp.mean())) == np.sign(advantage)
 
 
+def test_privileged_inputs_reach_the_critic_only():
+    net = ActorCritic(2, (16,))
+    obs = {"motor": jnp.ones((1, 5)), "privileged": jnp.zeros((1, 3))}
+    params = net.init(jax.random.PRNGKey(0), obs)
+    mean0, _, value0 = net.apply(params, obs)
+    mean1, _, value1 = net.apply(params, {**obs, "privileged": jnp.ones((1, 3))})
+    np.testing.assert_array_equal(mean0, mean1)
+    assert float(value0[0]) != float(value1[0])
+
+
 def test_entropy_bonus_lowers_the_loss():
     net = ActorCritic(2, (16,))
     params = net.init(jax.random.PRNGKey(0), {"motor": jnp.zeros((1, 5))})

@@ -63,7 +63,8 @@ def traces(request):
             s = jax.vmap(env.step)(s, a, forces)
             f = jax.vmap(env.features)(s.info["obj"], s.pipeline_state)
             return s, {"held": s.metrics["held"] > 0, "succ": s.metrics["reward/succ"], "hand": f.hand_obj_contact,
-                       "table": f.obj_table_contact, "height": f.obj_com[:, 2] - s.info["rest_height"]}
+                       "table": f.obj_table_contact, "height": f.obj_com[:, 2] - s.info["rest_height"],
+                       "privileged": s.obs["privileged"]}
 
         return jax.lax.scan(body, s, actions)[1]
 
@@ -98,6 +99,15 @@ def test_object_pressed_into_the_hand_in_the_air_is_held(traces):
 
 
 @pytest.mark.parametrize("backend", ["mujoco", pytest.param("mjx", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_critics_privileged_inputs_report_the_known_state(traces, case):
+    """Height above rest, hand contact, table contact and held: the critic sees the truth."""
+    tr = traces[case]
+    priv = tr["privileged"]
+    np.testing.assert_allclose(priv[:, 0], tr["height"], atol=1e-6)
+    np.testing.assert_array_equal(priv[:, 7:] > 0.5, np.stack([tr["hand"], tr["table"], tr["held"]], -1))
+
+
 def test_contact_features_match_mujocos_contact_list(backend, request):
     """Over the scripted grasps of all 27 objects, the features' hand-object and object-table
     flags equal what ``d.contact`` lists for the same qpos (MuJoCo C's own collision)."""
