@@ -70,6 +70,10 @@ class TrainConfig:
     keep_checkpoints: int = 3
     eval_every: int = 0  # updates; 0: only at the end
     eval_envs: int = 16
+    # Gravity curriculum (training only; evaluation always has full gravity): the object feels
+    # ``gravity_start`` of its weight at first, rising linearly to all of it over ``gravity_ramp_steps``.
+    gravity_start: float = 1.0
+    gravity_ramp_steps: int = 0
 
     @property
     def steps_per_update(self) -> int:
@@ -177,6 +181,8 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     for name in ("num_envs", "unroll_length", "total_steps", "checkpoint_every", "keep_checkpoints", "eval_envs"):
         if getattr(cfg, name) < 1:
             raise ConfigError(f"{name} must be a positive integer, got {getattr(cfg, name)}")
+    if not (0.0 <= cfg.gravity_start <= 1.0 and cfg.gravity_ramp_steps >= 0):
+        raise ConfigError(f"gravity_start must be in [0, 1] (got {cfg.gravity_start}) and gravity_ramp_steps >= 0")
     if cfg.steps_per_update % cfg.ppo.num_minibatches:
         raise ConfigError(f"num_envs * unroll_length ({cfg.steps_per_update}) must divide into "
                           f"ppo.num_minibatches ({cfg.ppo.num_minibatches}) equal minibatches")

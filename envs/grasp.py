@@ -168,6 +168,7 @@ class GraspEnv(Env):
         obj_body = self.mj_model.body("object").id
         self._aff = jnp.asarray(np.stack([zoo.affordance_points(zoo.get(n)) for n in config.objects]), jnp.float32)
         self._com = jnp.asarray(np.stack([m.body_ipos[obj_body] for m in models]), jnp.float32)
+        self._weight = jnp.asarray([-m.body_mass[obj_body] * m.opt.gravity[2] for m in models], jnp.float32)  # N
         lo, hi = self.mj_model.actuator_ctrlrange.T
         self._ctrl_lo, self._ctrl_hi = jnp.asarray(lo, jnp.float32), jnp.asarray(hi, jnp.float32)
         self._ctrl_mid = jnp.asarray((lo + hi) / 2, jnp.float32)
@@ -226,19 +227,21 @@ class GraspEnv(Env):
         noise = {"rng": jax.random.PRNGKey(0) if rng is None else rng, "frozen": f.aff_points, "freeze_left": zero}
         obs, noise = self._obs(obj, data, f, noise, self.ctrl0, f.obj_com[2], active)
         info = {"obj": obj, "yaw": yaw, "rest_height": f.obj_com[2], "reward_weights": self.default_weights,
-                "noise": noise, "ctrl": self.ctrl0}
+                "noise": noise, "ctrl": self.ctrl0, "gravity": jnp.ones(())}
         return State(pipeline_state=data, obs=obs, reward=zero, done=zero, metrics=metrics, info=info)
 
     def step(self, state: State, action: jax.Array, object_force: jax.Array | None = None) -> State:
         """``object_force``: an optional (3,) world force (N) on the object's centre of mass, held for
-        this control step (evaluation's stability test)."""
+        this control step (evaluation's stability test). ``info["gravity"]`` (1 from reset) is the
+        share of its weight the object feels: a training curriculum may lighten it (``ppo.train``)."""
         obj, noise = state.info["obj"], state.info["noise"]
         if self.config.noise_actions > 0:
             rng, key = jax.random.split(noise["rng"])
             action = action + self.config.noise_actions * jax.random.normal(key, action.shape)
             noise = {**noise, "rng": rng}
         ctrl = self.ctrl_for_action(action, state.info["ctrl"])
-        data = self.physics.step(obj, state.pipeline_state, ctrl, object_force)
+        lighten = jnp.zeros(3).at[2].set((1.0 - state.info["gravity"]) * self._weight[obj])
+        data = self.physics.step(obj, state.pipeline_state, ctrl, lighten if object_force is None else object_force + lighten)
         f = self.features(obj, data)
         t = rewards.terms(f, self._targets[obj], state.info["rest_height"], self.config.reward_params)
         reward = jnp.where(f.nonfinite, 0.0, rewards.total(state.info["reward_weights"], t))

@@ -24,7 +24,7 @@ quiet.mjx()  # Brax imports MJX: drop its missing-warp notice first
 from brax.envs.base import Env, State, Wrapper  # noqa: E402
 
 
-KEEP_ON_RESET = ("truncation", "reward_weights")
+KEEP_ON_RESET = ("truncation", "reward_weights", "gravity")  # set by the trainer, not the episode
 
 
 class EpisodeWrapper(Wrapper):
@@ -98,7 +98,7 @@ class AutoResetWrapper(Wrapper):
             else:
                 fresh = jax.vmap(self._single_reset)(keys[:, 0])
             # Fresh object, yaw, physics and counters; the finished transition keeps its flags, and the
-            # env keeps the reward weights a trainer gave it.
+            # env keeps the reward weights and gravity share a trainer gave it.
             info = {**out.info, **{k: jax.tree.map(pick, v, out.info[k]) for k, v in fresh.info.items()
                                    if k not in KEEP_ON_RESET}}
             return out.replace(pipeline_state=jax.tree.map(pick, fresh.pipeline_state, out.pipeline_state),

@@ -170,3 +170,21 @@ def test_huge_finite_physics_counts_as_diverged(env):
     flying = data.replace(qvel=data.qvel.at[NJ].set(5e3))  # the object shot away, not yet NaN
     out = jax.jit(env.step)(state.replace(pipeline_state=flying), jnp.zeros(env.action_size))
     assert float(out.done) == 1.0 and float(out.reward) == 0.0 and float(out.metrics["nonfinite"]) == 1.0
+
+
+def test_the_gravity_share_lightens_the_object_and_resets_to_full(env):
+    """An object let go in the air falls under full gravity and floats with none; a reset is full."""
+    state = env.reset_to(jnp.array(0), jnp.array(0.0))
+    qpos = state.pipeline_state.qpos.at[NJ:NJ + 3].set(jnp.array([0.3, 0.1, 0.3]))
+    state = state.replace(pipeline_state=env.physics.init(jnp.array(0), qpos))
+    assert float(state.info["gravity"]) == 1.0
+    step = jax.jit(env.step)
+    hold = jnp.asarray(hold_action(env), jnp.float32)
+    heights = {}
+    for g in (1.0, 0.0):
+        s = state.replace(info={**state.info, "gravity": jnp.float32(g)})
+        for _ in range(20):
+            s = step(s, hold)
+        heights[g] = float(s.pipeline_state.qpos[NJ + 2])
+    assert heights[1.0] < 0.3 - 0.05  # 0.2 s of free fall: ~0.2 m
+    assert heights[0.0] == pytest.approx(0.3, abs=1e-3)

@@ -209,3 +209,15 @@ def test_a_checkpoint_from_an_older_version_is_named_as_such(straight_run, tmp_p
     json.dump(saved, open(meta, "w"))
     with pytest.raises(ConfigError, match="older dexvip-jax .*env.obs.*retrain"):
         training.train(small_config(total_steps=8 * 64), old, resume=True, progress=False)
+
+
+def test_gravity_curriculum_rises_linearly_to_full_weight(tmp_path):
+    out = str(tmp_path / "run")
+    training.train(small_config(total_steps=4 * 64, gravity_start=0.5, gravity_ramp_steps=128), out, progress=False)
+    gravity = [r["curriculum/gravity"] for r in _rows(out) if "curriculum/gravity" in r]
+    np.testing.assert_allclose(gravity, [0.5, 0.75, 1.0, 1.0])
+
+
+def test_a_bad_gravity_curriculum_is_refused():
+    with pytest.raises(ConfigError, match="gravity_start"):
+        small_config(gravity_start=float("nan"))

@@ -98,7 +98,6 @@ def test_object_pressed_into_the_hand_in_the_air_is_held(traces):
     assert t["held"][-20:].all() and (t["succ"][-20:] == 1).all()
 
 
-@pytest.mark.parametrize("backend", ["mujoco", pytest.param("mjx", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("case", list(CASES))
 def test_the_critics_privileged_inputs_report_the_known_state(traces, case):
     """Height above rest, hand contact, table contact and held: the critic sees the truth."""
@@ -108,6 +107,7 @@ def test_the_critics_privileged_inputs_report_the_known_state(traces, case):
     np.testing.assert_array_equal(priv[:, 7:] > 0.5, np.stack([tr["hand"], tr["table"], tr["held"]], -1))
 
 
+@pytest.mark.parametrize("backend", ["mujoco", pytest.param("mjx", marks=pytest.mark.slow)])
 def test_contact_features_match_mujocos_contact_list(backend, request):
     """Over the scripted grasps of all 27 objects, the features' hand-object and object-table
     flags equal what ``d.contact`` lists for the same qpos (MuJoCo C's own collision)."""

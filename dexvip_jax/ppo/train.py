@@ -66,10 +66,22 @@ class Settings:
     unroll_length: int
     episode_length: int
     eval_envs: int = 16
+    gravity_start: float = 1.0  # the object's share of its weight at the start of training
+    gravity_ramp_steps: int = 0  # env steps to full weight (0: no curriculum)
 
 
 def settings_from(config) -> Settings:
-    return Settings(config.ppo, config.num_envs, config.unroll_length, config.env.episode_length, config.eval_envs)
+    return Settings(config.ppo, config.num_envs, config.unroll_length, config.env.episode_length, config.eval_envs,
+                    config.gravity_start, config.gravity_ramp_steps)
+
+
+def with_gravity(state, settings: Settings, env_steps: jax.Array):
+    """The curriculum's gravity share for this update in a batched env ``state`` (ours only)."""
+    if settings.gravity_ramp_steps <= 0 or "gravity" not in state.info:
+        return state, jnp.ones(())
+    g0 = settings.gravity_start
+    g = jnp.minimum(1.0, g0 + (1.0 - g0) * env_steps.astype(jnp.float32) / settings.gravity_ramp_steps)
+    return state.replace(info={**state.info, "gravity": jnp.broadcast_to(g, (settings.num_envs,))}), g
 
 
 def with_weights(state, weights: dict, n: int):
@@ -136,7 +148,8 @@ def make_train(settings: Settings, env: Env) -> Trainer:
                      "terminal_return": nxt.info["terminal_return"], "metrics": nxt.metrics}
             return nxt, trans
 
-        env_state, traj = jax.lax.scan(env_step, ts.env_state, jax.random.split(k_unroll, settings.unroll_length))
+        env_state, gravity = with_gravity(ts.env_state, settings, ts.env_steps)
+        env_state, traj = jax.lax.scan(env_step, env_state, jax.random.split(k_unroll, settings.unroll_length))
         next_values = traj["terminal_value"]
 
         def discounted(g, x):
@@ -178,6 +191,7 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             "episode_return": jnp.where(episodes > 0, (traj["terminal_return"] * traj["done"]).sum() / jnp.maximum(episodes, 1), jnp.nan),
             "reward_per_step": traj["reward"].mean(),
             "policy_std": jnp.exp(params["params"]["log_std"]).mean(),
+            "curriculum/gravity": gravity,
         })
         new = ts.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, ret_stats=ret_stats,
                          ret_acc=ret_acc, env_state=env_state, rng=rng,
