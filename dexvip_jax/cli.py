@@ -298,9 +298,14 @@ def cmd_oracle(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from dexvip_jax.evaluate import render_policy
+    if args.demos:
+        from dexvip_jax.oracle import render_demo
 
-    n = render_policy(args.checkpoint, args.object, args.out, args.yaw)
+        n = render_demo(args.demos, args.object, args.out, args.yaw)
+    else:
+        from dexvip_jax.evaluate import render_policy
+
+        n = render_policy(args.checkpoint, args.object, args.out, args.yaw)
     print(f"wrote {os.path.abspath(args.out)} ({n} frames)")
     return 0
 
@@ -393,8 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     orc.add_argument("--json", action="store_true")
     orc.set_defaults(func=cmd_oracle)
 
-    rd = sub.add_parser("render", help="a GIF or MP4 of a trained policy grasping one object (offscreen MuJoCo)")
-    rd.add_argument("--checkpoint", required=True, metavar="DIR", help="a dexvip train --out directory")
+    rd = sub.add_parser("render", help="a GIF or MP4 of a trained policy (or an oracle demonstration) grasping "
+                                       "one object (offscreen MuJoCo)")
+    src = rd.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", metavar="DIR", help="a dexvip train --out directory")
+    src.add_argument("--demos", metavar="NPZ", help="a dexvip oracle --out DIR/demos.npz: replay its demonstration")
     rd.add_argument("--object", required=True)
     rd.add_argument("--out", required=True, help="a .gif (for READMEs) or .mp4 (H.264) path")
     rd.add_argument("--yaw", type=float, default=90.0, help="object yaw in degrees")

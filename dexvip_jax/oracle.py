@@ -30,6 +30,7 @@ import numpy as np
 
 from dexvip_jax import evaluate
 from dexvip_jax.envs import grasp_plan, scene
+from dexvip_jax.envs.grasp import GraspConfig
 from dexvip_jax.errors import ConfigError
 
 DEMO_KEYS = ("obs", "actions", "rewards", "qpos", "held", "object", "yaw", "success")
@@ -119,6 +120,26 @@ def load_demos(path: str) -> dict:
         if missing:
             raise ConfigError(f"{path} is not a dexvip oracle demonstration file (missing {', '.join(missing)})")
         return {k: f[k] for k in DEMO_KEYS}
+
+
+def render_demo(demos_path: str, obj: str, path: str, yaw_deg: float = 90.0, every: int = 2) -> int:
+    """A GIF or MP4 of the demonstration of ``obj`` whose yaw is nearest ``yaw_deg``, replayed from
+    its recorded qpos; returns the number of frames."""
+    from dexvip_jax.envs import objects as zoo
+    from dexvip_jax.envs import render
+
+    render.check_video_path(path)
+    demos = load_demos(demos_path)
+    name = zoo.get(obj).name
+    rows = np.flatnonzero(demos["object"] == name)
+    if not len(rows):
+        raise ConfigError(f"{demos_path} has no demonstration of {name}; it has {', '.join(sorted(set(demos['object'])))}")
+    gap = np.abs((np.rad2deg(demos["yaw"][rows]) - yaw_deg + 90.0) % 180.0 - 90.0)
+    qpos = demos["qpos"][rows[np.argmin(gap)], ::every]
+    frames = render.render_frames(scene.compile_object(name, 1.0, scene.Physics()), qpos)
+    step_s = GraspConfig.substeps * scene.TIMESTEP  # the control step the demonstrations were recorded at
+    render.write_video(frames, path, fps=int(round(1 / (step_s * every))))
+    return len(frames)
 
 
 def oracle(env_config, episodes: int, force: float, out: str | None) -> dict:

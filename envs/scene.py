@@ -71,8 +71,9 @@ class Physics:
 
     ``impratio`` 10: MuJoCo's ratio of friction-to-normal constraint impedance; at the shipped 1 a
     squeezed object creeps out of the fingers under its own weight. Finger servos with ``finger_kp``
-    10 (shipped 1) squeeze hard enough to hold 1 kg by the fingertips (20 holds fewer objects);
-    ``finger_damping`` 0.5 (shipped 0.05) keeps the stiffer servos stable at the 2 ms Euler step.
+    10 (shipped 1) squeeze hard enough to hold 1 kg by the fingertips (kp 5: as many lifts, fewer
+    survive the stability pushes); ``finger_damping`` 0.5 (shipped 0.05) keeps them stable at the
+    2 ms Euler step.
     ``reach_down`` 0.10 m: the shipped vertical slide stops at its start height, where the
     fingertips cannot reach below ~5 cm, so no object lower than that could be grasped.
     ``hand_friction`` 1.5 (shipped 1): rubber-like fingertips on household objects.

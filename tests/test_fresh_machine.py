@@ -42,6 +42,22 @@ def test_make_train_path_trains_and_writes_its_run(trained):
     assert "Traceback" not in proc.stderr and "trained" in proc.stdout
 
 
+def test_render_replays_an_oracle_demonstration(tmp_path):
+    import av
+
+    out, video = str(tmp_path / "oracle"), str(tmp_path / "demo.gif")
+    proc = run("oracle", "--objects", "apple", "--episodes", "1", "--backend", "mujoco", "--out", out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    demos = os.path.join(out, "demos.npz")
+    proc = run("render", "--demos", demos, "--object", "apple", "--out", video)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with av.open(video) as f:
+        assert sum(1 for _ in f.decode(f.streams.video[0])) >= 2
+    proc = run("render", "--demos", demos, "--object", "mug", "--out", str(tmp_path / "no.gif"))
+    assert proc.returncode == 2 and "no demonstration of mug" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not os.path.exists(tmp_path / "no.gif")
+
+
 @pytest.mark.parametrize("ext", ["gif", "mp4"])
 def test_render_writes_a_playable_video_of_the_run(trained, tmp_path, ext):
     import av
