@@ -93,7 +93,10 @@ PRESETS: dict[str, dict] = {
             "num_envs": 64, "unroll_length": 32, "total_steps": 2_000_000, "checkpoint_every": 100,
             "eval_every": 100, "eval_envs": 32,
             # GRAFF's lr 5e-5 went with 60M steps; a parameter moves ~1 over 3M at that rate.
-            "ppo.learning_rate": 1e-4, "ppo.clip_value": False},
+            "ppo.learning_rate": 1e-4, "ppo.clip_value": False,
+            # The object starts at a quarter of its weight, full from 1.2M steps on (measured: the
+            # first learned lifts; without it none within the budget).
+            "gravity_start": 0.25, "gravity_ramp_steps": 1_200_000},
     # GPU: MJX, thousands of envs, all 27 objects, the paper's budget.
     # Same design as cpu (relative actions, asymmetric critic, shared shaping); lr 3e-4 as in
     # Playground's MJX hands: its 4,096-sample minibatches are 8x the cpu preset's, whose 512-sample
