@@ -22,8 +22,8 @@ METHODS: dict[str, dict[str, float]] = {
 
 
 # Shaping shared by every method, so the comparison stays fair. The paper's rewards alone are
-# ``--set reward.reach=0 --set reward.lift=0``; with them PPO never lifted an object within the
-# cpu budget (README, "Learning on the CPU").
+# ``--set reward.reach=0 --set reward.lift=0``; with them (and the earlier physics) PPO never
+# lifted an object within the cpu budget (README, "Learning on the CPU").
 SHAPING = {"reach": 0.5, "lift": 1.0}
 
 
