@@ -94,8 +94,8 @@ PRESETS: dict[str, dict] = {
             "eval_every": 100, "eval_envs": 32,
             # GRAFF's lr 5e-5 went with 60M steps; a parameter moves ~1 over 3M at that rate.
             "ppo.learning_rate": 1e-4, "ppo.clip_value": False,
-            # The object starts at a quarter of its weight, full from 1.2M steps on (measured: the
-            # first learned lifts; without it none within the budget).
+            # The object starts at a quarter of its weight, full from 1.2M steps on (measured: it
+            # gave the first learned lifts, 32% on the mug alone; these 4 objects: 0% either way).
             "gravity_start": 0.25, "gravity_ramp_steps": 1_200_000},
     # GPU: MJX, thousands of envs, all 27 objects, the paper's budget.
     # Same design as cpu (relative actions, asymmetric critic, shared shaping, gravity curriculum,
