@@ -223,7 +223,8 @@ def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_hei
     were simulated: the first candidate that holds the object through the episode on the
     planner's own model, else the first candidate (a plan that fails, honestly executed)."""
     d = _start(m, yaw)
-    options = [(section, squeeze) for squeeze in SQUEEZES for section in candidates(m, d)]
+    sections = candidates(m, d)
+    options = [(section, squeeze) for squeeze in SQUEEZES for section in sections]
     first = None
     for i, (section, squeeze) in enumerate(options):
         targets = motion(m, d, section, length, squeeze)
