@@ -163,13 +163,15 @@ def _train_config(args):
         preset = args.preset or ("cpu" if default_backend() == "mujoco" else "gpu")
         cfg = config.build(preset, method=args.method)
     flags = {"env.objects": args.objects, "total_steps": args.total_steps, "num_envs": args.num_envs,
-             "env.backend": args.backend, "seed": args.seed, "env.obs": args.obs}
+             "env.backend": args.backend, "seed": args.seed, "env.obs": args.obs, "dapg.demos": args.demos}
     if args.noise:
         flags.update({"env." + k: v for k, v in NOISE.items()})
     for key, value in flags.items():
         if value is not None:
             cfg = config.override(cfg, key, value)
     cfg = config.apply_sets(cfg, args.set)
+    if args.demos and cfg.method != "dapg":
+        raise ConfigError(f"--demos is DAPG's; add --method dapg or drop --demos (the method is {cfg.method!r})")
     return config.validate(cfg)
 
 
@@ -269,7 +271,8 @@ def cmd_paper(args) -> int:
     from dexvip_jax.experiments import paper
 
     out = args.out or os.path.join("runs", "paper-quick" if args.quick else "paper")
-    report = paper.run(out, args.quick, args.seeds, args.total_steps, args.backend, progress=not args.json)
+    report = paper.run(out, args.quick, args.seeds, args.total_steps, args.backend, progress=not args.json,
+                       demos=args.demos)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -322,6 +325,8 @@ def _train_flags(t) -> None:
                    help="pixels: add the egocentric RGB-D + affordance image (default: state)")
     t.add_argument("--noise", action="store_true", help="train with the paper's observation and action noise")
     t.add_argument("--seed", type=int)
+    t.add_argument("--demos", metavar="NPZ", help="--method dapg: a `dexvip oracle` demos.npz (default: the oracle "
+                   "records 25 per object into the run directory)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any config field, e.g. --set ppo.learning_rate=1e-4 (repeatable)")
     t.add_argument("--out", help="output directory (default under runs/)")
@@ -386,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--seeds", type=_positive, help="seeds per method (quick 2, full 3)")
     pp.add_argument("--total-steps", type=_positive, help="env steps per run")
     pp.add_argument("--backend", choices=("mjx", "mujoco"))
+    pp.add_argument("--demos", metavar="NPZ", help="DAPG's demonstrations (default: the oracle records them)")
     pp.add_argument("--json", action="store_true")
     pp.set_defaults(func=cmd_paper)
 
@@ -459,9 +465,23 @@ def draws_with_gl(args) -> bool:
     return args.command == "render" or bool(getattr(args, "sheet", None))
 
 
+def _check_outputs(args) -> None:
+    """Every path the command will write, checked before any work (``files.check_writable``)."""
+    from dexvip_jax.files import check_writable
+
+    if args.command in ("train", "sweep", "paper", "oracle", "eval") and getattr(args, "out", None):
+        check_writable(args.out, "directory")
+    if args.command == "train" and args.resume:
+        check_writable(args.resume, "directory")
+    for name in ("sheet", "camera_sheet") + (("out",) if args.command in ("render", "prior") else ()):
+        if getattr(args, name, None):
+            check_writable(getattr(args, name), "file")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_outputs(args)
         if draws_with_gl(args):
             from dexvip_jax.envs import render
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 
@@ -35,6 +36,21 @@ class PPOConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class DAPGConfig:
+    """``--method dapg``: demonstrations and DAPG's settings (``dapg.py``). lambda0, lambda1 and the
+    behaviour-cloning epochs, batch and lr are the released DAPG example's (hand_dapg ``dapg.txt``);
+    k counts PPO updates here, DAPG's iterations there."""
+
+    demos: str = ""  # a `dexvip oracle` demos.npz; "": record them with the oracle into the run directory
+    per_object: int = 25  # demonstrations per (source) object, as the paper's mocap
+    lambda0: float = 0.01
+    lambda1: float = 0.95
+    bc_epochs: int = 5
+    bc_batch: int = 32
+    bc_lr: float = 1e-3
+
+
+@dataclasses.dataclass(frozen=True)
 class RewardWeights:
     """Weight of each reward term (``rewards.TERMS``); passed into training as JAX scalars."""
 
@@ -43,6 +59,7 @@ class RewardWeights:
     lift: float = 0.0
     aff: float = 1.0
     pose: float = 1.0
+    pose_match: float = 0.0
     touch: float = 0.0
     com: float = 0.0
 
@@ -62,6 +79,7 @@ class TrainConfig:
     ppo: PPOConfig = PPOConfig()
     method: str = "dexvip"  # the preset the reward weights started from (a label once overridden)
     reward: RewardWeights = RewardWeights()
+    dapg: DAPGConfig = DAPGConfig()
     num_envs: int = 64
     unroll_length: int = 32  # env steps per env per update
     total_steps: int = 1_000_000  # env steps, summed over envs
@@ -85,7 +103,8 @@ class TrainConfig:
 
 
 # Fields that may change when a run is resumed: they do not change what a step computes.
-RESUMABLE = {"total_steps", "checkpoint_every", "keep_checkpoints", "eval_every", "eval_envs", "env.nthread"}
+RESUMABLE = {"total_steps", "checkpoint_every", "keep_checkpoints", "eval_every", "eval_envs", "env.nthread",
+             "dapg.demos"}
 
 PRESETS: dict[str, dict] = {
     # CPU: MuJoCo C backend, a few objects, small batch; trains, checkpoints, evaluates in minutes.
@@ -178,15 +197,62 @@ def apply_sets(cfg, sets: typing.Iterable[str]):
     return cfg
 
 
+# The valid range of each numeric field (dotted key -> rule); every other number need only be finite.
+# ">0": positive; ">=0": non-negative; "[0,1]", "(0,1]": a share.
+RANGES = {
+    **{k: ">0" for k in ("num_envs", "unroll_length", "total_steps", "checkpoint_every", "keep_checkpoints",
+                         "eval_envs", "ppo.learning_rate", "ppo.adam_eps", "ppo.clip", "ppo.epochs",
+                         "ppo.num_minibatches", "ppo.max_grad_norm", "ppo.hidden", "dapg.per_object",
+                         "dapg.bc_batch", "dapg.bc_lr", "env.substeps", "env.episode_length", "env.object_mass",
+                         "env.image_size", "env.depth_max", "env.step_slide", "env.step_arm", "env.step_hand",
+                         "env.finger_kp", "env.hand_friction", "env.noise_freeze_frames")},
+    **{k: ">=0" for k in ("eval_every", "gravity_ramp_steps", "ppo.value_coef", "ppo.entropy_coef",
+                          "dapg.lambda0", "dapg.bc_epochs", "env.nthread", "env.touch_threshold",
+                          "env.aff_threshold", "env.com_threshold", "env.lift_height", "env.finger_weights",
+                          "env.noise_joints", "env.noise_velocities", "env.noise_actions", "env.noise_points",
+                          "env.noise_pixels", "env.finger_damping", "env.reach_down")},
+    **{k: "[0,1]" for k in ("gravity_start", "ppo.gamma", "ppo.gae_lambda", "env.touch_gate",
+                            "env.noise_freeze_prob")},
+    "dapg.lambda1": "(0,1]",
+}
+_RULES = {">0": (lambda v: v > 0, "> 0"), ">=0": (lambda v: v >= 0, ">= 0"),
+          "[0,1]": (lambda v: 0 <= v <= 1, "in [0, 1]"), "(0,1]": (lambda v: 0 < v <= 1, "in (0, 1]")}
+
+
+def _numbers(cfg, prefix: str = ""):
+    """(dotted key, number) for every numeric field, tuple items included (bools are not numbers)."""
+    for f in dataclasses.fields(cfg):
+        v, key = getattr(cfg, f.name), prefix + f.name
+        if dataclasses.is_dataclass(v):
+            yield from _numbers(v, key + ".")
+        for x in (v if isinstance(v, tuple) else (v,)):
+            if isinstance(x, (int, float)) and not isinstance(x, bool):
+                yield key, x
+
+
+def check_ranges(cfg) -> None:
+    """Every number finite and in its field's range (``RANGES``), else one line naming the fix."""
+    for key, v in _numbers(cfg):
+        rule = RANGES.get(key)
+        if not math.isfinite(v) or (rule and not _RULES[rule][0](v)):
+            want = "a finite number" + (f" {_RULES[rule][1]}" if rule else "")
+            raise ConfigError(f"{key} must be {want}, got {v}; e.g. --set {key}={_default(key)}")
+
+
+def _default(key: str):
+    value = TrainConfig()
+    for part in key.split("."):
+        value = getattr(value, part)
+    return ",".join(map(str, value)) if isinstance(value, tuple) else value
+
+
 def validate(cfg: TrainConfig) -> TrainConfig:
+    check_ranges(cfg)  # before the env is built: NaN and inf never reach MuJoCo
     env = GraspConfig.make(**dataclasses.asdict(cfg.env))  # checks objects and backend
     cfg = dataclasses.replace(cfg, env=env)
     methods.weights(cfg.method)  # a known method
-    for name in ("num_envs", "unroll_length", "total_steps", "checkpoint_every", "keep_checkpoints", "eval_envs"):
-        if getattr(cfg, name) < 1:
-            raise ConfigError(f"{name} must be a positive integer, got {getattr(cfg, name)}")
-    if not (0.0 <= cfg.gravity_start <= 1.0 and cfg.gravity_ramp_steps >= 0):
-        raise ConfigError(f"gravity_start must be in [0, 1] (got {cfg.gravity_start}) and gravity_ramp_steps >= 0")
+    if cfg.method == "dapg" and cfg.env.obs != "state":
+        raise ConfigError("--method dapg trains from the demonstrations' motor observations; use --obs state")
     if cfg.steps_per_update % cfg.ppo.num_minibatches:
         raise ConfigError(f"num_envs * unroll_length ({cfg.steps_per_update}) must divide into "
                           f"ppo.num_minibatches ({cfg.ppo.num_minibatches}) equal minibatches")
@@ -198,8 +264,8 @@ def to_dict(cfg) -> dict:
 
 
 def from_dict(data: dict) -> TrainConfig:
-    groups = {"env": GraspConfig, "ppo": PPOConfig, "reward": RewardWeights}
-    parts = {name: cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data[name].items()})
+    groups = {"env": GraspConfig, "ppo": PPOConfig, "reward": RewardWeights, "dapg": DAPGConfig}
+    parts = {name: cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.get(name, {}).items()})
              for name, cls in groups.items()}
     return TrainConfig(**parts, **{k: v for k, v in data.items() if k not in groups})
 

@@ -42,3 +42,57 @@ def save_figure(fig, path: str, dpi: int = 100) -> str:
     pyplot().close(fig)
     os.replace(tmp, path)
     return path
+
+
+def check_writable(path: str, kind: str = "directory") -> str:
+    """``path`` (a ``kind``: "directory" or "file") can be created or written here; else one line
+    naming the fix. Creates nothing, so a refused command leaves no file behind."""
+    from dexvip_jax.errors import ConfigError
+
+    path = os.path.abspath(path)
+    if kind == "directory" and os.path.exists(path) and not os.path.isdir(path):
+        raise ConfigError(f"{path} is a file, not a directory; choose another output directory")
+    if kind == "file" and os.path.isdir(path):
+        raise ConfigError(f"{path} is a directory; give a file name")
+    probe = path if kind == "directory" else os.path.dirname(path)
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise ConfigError(f"{path} lies under {probe}, a file; choose another output path")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"{path}: {probe} is not writable; choose another output path")
+    return path
+
+
+class RunLock:
+    """One writer per run directory: an exclusive ``flock`` on ``DIR/.lock`` held while the run
+    writes. The kernel drops it when the process ends, however it ends, so a killed run never
+    leaves its directory locked."""
+
+    def __init__(self, directory: str):
+        self.path = os.path.join(directory, ".lock")
+        self._file = None
+
+    def __enter__(self) -> "RunLock":
+        import fcntl
+
+        from dexvip_jax.errors import ConfigError
+
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self._file = open(self.path, "a+")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.seek(0)
+            holder = self._file.read().strip() or "another process"
+            self._file.close()
+            raise ConfigError(f"{os.path.dirname(self.path)} is in use by {holder}; wait for it to finish "
+                              "or choose another --out") from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(f"process {os.getpid()}\n")
+        self._file.flush()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()  # closing releases the lock

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from dexvip_jax.envs import scene
 from dexvip_jax.envs.features import Features
 
-TERMS = ("succ", "reach", "lift", "aff", "pose", "touch", "com")
+TERMS = ("succ", "reach", "lift", "aff", "pose", "pose_match", "touch", "com")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +28,7 @@ class RewardParams:
     lift_height: float = 0.02  # m: the centre of mass this far above its rest height counts as lifted
     lift_target: float = 0.10  # m: the ``lift`` term's full height
     reach_scale: float = 0.10  # m: palm-to-centre-of-mass distance at which ``reach`` falls to 0.24
+    pose_scale: float = 0.5  # rad: weighted mean joint error at which ``pose_match`` falls to 0.24
     finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # root -> tip
 
 
@@ -87,6 +88,9 @@ def terms(f: Features, target_pose: jax.Array, rest_height: jax.Array, p: Reward
         "lift": jnp.where(f.hand_obj_contact, height, 0.0),
         "aff": -jnp.where(c > p.aff_threshold, c, 0.0),
         "pose": jnp.where(gate, -pose_err, 0.0),
+        # The same error as a bounded reward, (0, 1] while the gate is open: the paper's main text
+        # calls R_pose "a positive reward when the pose matches"; its appendix, a penalty (``pose``).
+        "pose_match": jnp.where(gate, 1.0 - jnp.tanh(pose_err / p.pose_scale), 0.0),
         "touch": gate.astype(jnp.float32),
         "com": -jnp.maximum(com_dist - p.com_threshold, 0.0),
     }

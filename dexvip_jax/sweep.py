@@ -27,10 +27,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from dexvip_jax import config as cfg_lib
-from dexvip_jax import envs, rewards
+from dexvip_jax import dapg, envs, rewards
 from dexvip_jax.checkpoint import Checkpointer
 from dexvip_jax.errors import ConfigError
-from dexvip_jax.files import pyplot, save_figure, write_json_atomic
+from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
 from dexvip_jax.training import plot_curve, shard_batch
 
@@ -51,6 +51,8 @@ def parse_grid(items: list[str]) -> dict[str, list[float]]:
             raise ConfigError(f"--grid {item!r}: values must be numbers, e.g. reward.pose=0,0.5,1") from None
         if not grid[term]:
             raise ConfigError(f"--grid {item!r}: give at least one value")
+        if not all(math.isfinite(v) for v in grid[term]):
+            raise ConfigError(f"--grid {item!r}: every value must be finite, e.g. reward.pose=0,0.5,1")
     return grid
 
 
@@ -96,16 +98,29 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
     if os.path.exists(os.path.join(out, "summary.json")):
         raise ConfigError(f"{out} already holds a sweep; choose another --out")
     os.makedirs(out, exist_ok=True)
+    with RunLock(out):  # a second writer is refused with one line
+        return _run(base, runs, out, progress, eval_episodes, eval_every, force)
+
+
+def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: int, force: float) -> dict:
     env = envs.load("grasp", **dataclasses.asdict(base.env))
     trainer = make_train(settings_from(base), env)
     k = len(runs)
     keys = jnp.stack([jax.random.PRNGKey(c.seed) for _, c in runs])
     weights = {t: jnp.array([getattr(c.reward, t) for _, c in runs], jnp.float32) for t in rewards.TERMS}
+    # DAPG configurations share the demonstrations (one traced argument); the others' lambda0 is 0.
+    is_dapg = np.array([c.method == "dapg" for _, c in runs])
+    demos = dapg.run_demos(runs[int(np.argmax(is_dapg))][1], env, out) if is_dapg.any() else None
+    demo_weights = jnp.array([c.dapg.lambda0 if d else 0.0 for (_, c), d in zip(runs, is_dapg)], jnp.float32)
     t0 = time.perf_counter()
-    state = jax.jit(jax.vmap(trainer.init))(keys, weights)
+    state = jax.jit(jax.vmap(trainer.init))(keys, weights, demo_weights)
+    cloned = None
+    if demos is not None:
+        state, cloned = jax.jit(jax.vmap(trainer.clone, (0, None, 0)))(state, demos, jnp.asarray(is_dapg))
+        cloned = jax.device_get(cloned)
     if jax.device_count() > 1 and k % jax.device_count() == 0:
         state = shard_batch(state, k)
-    update = jax.jit(jax.vmap(trainer.update))
+    update = jax.jit(jax.vmap(trainer.update, (0, None)))
     evaluate = jax.jit(jax.vmap(trainer.evaluate))
     protocol = None
     if eval_episodes:
@@ -126,6 +141,11 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
         checkpointers[cid] = Checkpointer(os.path.join(dirs[cid], "checkpoints"), c, keep=c.keep_checkpoints)
     rows = {cid: [] for cid, _ in runs}
     files = {cid: open(os.path.join(dirs[cid], "metrics.jsonl"), "w") for cid, _ in runs}
+    for i, (cid, _) in enumerate(runs):
+        if is_dapg[i]:  # behaviour cloning's own result, before any RL: update 0
+            row = {"update": 0, "env_steps": 0, **{m: float(v[i]) for m, v in cloned.items()}}
+            rows[cid].append(row)
+            files[cid].write(json.dumps(row) + "\n")
     diverged_at: dict[str, int] = {}
     final_tables: list[dict] = []
 
@@ -139,7 +159,7 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
         compile_s = None
         for u in range(base.num_updates):
             t1 = time.perf_counter()
-            state, metrics = update(state)
+            state, metrics = update(state, demos)
             ok = np.asarray(_finite(state.params))
             metrics = jax.device_get(metrics)
             dt = time.perf_counter() - t1

@@ -16,10 +16,10 @@ import jax
 import numpy as np
 
 from dexvip_jax import config as cfg_lib
-from dexvip_jax import envs
+from dexvip_jax import dapg, envs
 from dexvip_jax.checkpoint import Checkpointer
 from dexvip_jax.errors import ConfigError
-from dexvip_jax.files import pyplot, save_figure, write_json_atomic, write_text_atomic
+from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic, write_text_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
 
 
@@ -82,14 +82,25 @@ def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bo
         raise ConfigError(f"nothing to resume in {out}: it holds no checkpoints/ directory")
     if not resume and os.path.isdir(ckpt_dir) and os.listdir(ckpt_dir):
         raise ConfigError(f"{out} already holds a run; pass --resume {out} to continue it or choose another --out")
-    os.makedirs(out, exist_ok=True)
-
     env = envs.load("grasp", **dataclasses.asdict(cfg.env))
+    dapg_run = cfg.method == "dapg"
+    demos = dapg.run_demos(cfg, env, out) if dapg_run else None  # a bad demo file: refused before out exists
+    os.makedirs(out, exist_ok=True)
+    with RunLock(out):  # a second writer is refused with one line
+        return _run(cfg, out, resume, progress, env, demos)
+
+
+def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, demos) -> dict:
+    ckpt_dir = os.path.join(out, "checkpoints")
+    dapg_run = demos is not None
     trainer = make_train(settings_from(cfg), env)
     checkpointer = Checkpointer(ckpt_dir, cfg, keep=cfg.keep_checkpoints)
-    state = jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax())
+    state = jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax(), cfg.dapg.lambda0 if dapg_run else 0.0)
+    cloned = None
     if resume:
         state = checkpointer.restore(state)
+    elif dapg_run:
+        state, cloned = jax.jit(trainer.clone)(state, demos)
     write_json_atomic(os.path.join(out, "config.json"), cfg_lib.to_dict(cfg))
     state = shard_batch(state, cfg.num_envs)
     update = jax.jit(trainer.update)
@@ -133,9 +144,12 @@ def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bo
     with open(metrics_path, "a") as f, Progress(*columns, disable=not progress) as bar:
         task = bar.add_task("train", total=cfg.num_updates * cfg.steps_per_update,
                             completed=first * cfg.steps_per_update, sps=0.0, ret="-")
+        if cloned is not None:  # behaviour cloning's own result, before any RL: update 0
+            log({"update": 0, "env_steps": 0, **_scalars(cloned)}, f)
+            run_eval(state, f)
         for u in range(first, cfg.num_updates):
             t0 = time.perf_counter()
-            state, metrics = update(state)
+            state, metrics = update(state, demos)
             row = {"update": u + 1, "env_steps": (u + 1) * cfg.steps_per_update, **_scalars(metrics)}
             dt = time.perf_counter() - t0
             if t_first_update is None:

@@ -18,6 +18,9 @@ METHODS: dict[str, dict[str, float]] = {
     "dexvip": {"succ": 1.0, "aff": 1.0, "pose": 1.0},  # DexVIP: R_succ + R_aff + R_pose
     "aff_only": {"succ": 1.0, "aff": 1.0},  # ablation "affordance only" (GRAFF's reward, DexVIP's setup)
     "aff_touch": {"succ": 1.0, "aff": 1.0, "touch": 1.0},  # ablation "affordance + touch"
+    # DAPG: the task reward, success, plus imitation of demonstrations (``dapg.py``; DexVIP's paper
+    # does not give DAPG's reward terms, so it gets none of the others)
+    "dapg": {"succ": 1.0},
 }
 
 

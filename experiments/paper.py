@@ -30,8 +30,9 @@ from dexvip_jax.envs import objects as zoo
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.files import pyplot, save_figure, write_json_atomic, write_text_atomic
 
-METHODS = ("com", "touch", "graff", "dexvip", "aff_touch")  # trained; aff_only == graff here
-LABELS = {"com": "COM", "touch": "TOUCH", "graff": "GRAFF", "dexvip": "DexVIP", "aff_touch": "Aff + touch"}
+METHODS = ("com", "touch", "graff", "dapg", "dexvip", "aff_touch")  # trained; aff_only == graff here
+LABELS = {"com": "COM", "touch": "TOUCH", "graff": "GRAFF", "dapg": "DAPG", "dexvip": "DexVIP",
+          "aff_touch": "Aff + touch"}
 ABLATION = (("affordance only (= GRAFF)", "graff"), ("affordance + touch", "aff_touch"),
             ("affordance + human pose (DexVIP)", "dexvip"))
 METRICS = ("success", "stability", "functionality", "posture")
@@ -43,10 +44,14 @@ FULL = {"preset": "gpu", "seeds": 3, "eval_episodes": 100, "evals": 5,
         "sets": {"num_envs": 1024, "total_steps": 50_003_968, "checkpoint_every": 100}}
 
 
-def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, backend: str | None = None):
-    """(base config, [(run id, config)], eval episodes per object, eval every N updates)."""
+def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, backend: str | None = None,
+         demos: str | None = None):
+    """(base config, [(run id, config)], eval episodes per object, eval every N updates). DAPG's
+    demonstrations: ``demos`` (a `dexvip oracle` demos.npz), else the oracle records them."""
     size = QUICK if quick else FULL
     sets = dict(size["sets"])
+    if demos is not None:
+        sets["dapg.demos"] = demos
     if total_steps is not None:
         sets["total_steps"] = total_steps
     if backend is not None:
@@ -62,10 +67,10 @@ def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, 
 
 
 def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: int | None = None,
-        backend: str | None = None, progress: bool = True) -> dict:
+        backend: str | None = None, progress: bool = True, demos: str | None = None) -> dict:
     if os.path.exists(os.path.join(out, "paper.json")):
         raise ConfigError(f"{out} already holds a paper run; choose another --out")
-    base, runs, episodes, every = plan(quick, seeds, total_steps, backend)
+    base, runs, episodes, every = plan(quick, seeds, total_steps, backend, demos)
     summary = sweep.run_configs(base, runs, os.path.join(out, "runs"), progress, eval_episodes=episodes,
                                 eval_every=every)
     report = aggregate(summary, runs, base)

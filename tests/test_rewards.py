@@ -62,6 +62,18 @@ def test_pose_is_gated_on_touch_zero_at_target_and_weighs_roots_over_tips():
         4 * float(t(feats(joint_angles=tip, touch=touch_frac(0.4)))))  # weights 1.0 vs 0.25
 
 
+def test_pose_match_is_the_same_error_as_a_bounded_reward_gated_on_touch():
+    target = jnp.zeros(30).at[scene.JOINTS.index("FFJ2")].set(0.8)
+    t = lambda q, frac: rewards.terms(feats(joint_angles=q, touch=touch_frac(frac)), target, 0.0, P)  # noqa: E731
+    assert float(t(jnp.zeros(30), 0.2)["pose_match"]) == 0.0  # under 30% touch: no term
+    assert float(t(target, 0.4)["pose_match"]) == 1.0
+    errs = [0.3, 1.0, 3.0]  # rad on FFJ2, worse and worse
+    vals = [float(t(target.at[scene.JOINTS.index("FFJ2")].add(e), 0.4)["pose_match"]) for e in errs]
+    assert 1.0 > vals[0] > vals[1] > vals[2] > 0.0
+    penalty = float(t(target.at[scene.JOINTS.index("FFJ2")].add(1.0), 0.4)["pose"])
+    assert vals[1] == pytest.approx(1.0 - np.tanh(-penalty / P.pose_scale), rel=1e-5)  # one error, two forms
+
+
 def test_touch_succ_lift_and_com_terms():
     t = lambda f, rest=0.0: rewards.terms(f, jnp.zeros(30), rest, P)  # noqa: E731
     assert float(t(feats(touch=touch_frac(0.29)))["touch"]) == 0.0
@@ -100,7 +112,7 @@ def test_weights_select_terms_exactly():
 def test_env_reward_is_the_weighted_sum_of_its_logged_terms():
     env = envs.load("grasp", backend="mujoco", objects="mug,apple")
     state = jax.jit(env.reset)(jax.random.PRNGKey(0))
-    weights = {k: jnp.float32(v) for k, v in zip(rewards.TERMS, (1.0, 0.7, 0.5, 2.0, 1.0, 0.25, 3.0))}
+    weights = {k: jnp.float32(v) for k, v in zip(rewards.TERMS, (1.0, 0.7, 0.5, 2.0, 1.0, 0.6, 0.25, 3.0), strict=True)}
     state = state.replace(info={**state.info, "reward_weights": weights})
     step = jax.jit(env.step)
     for i in range(20):

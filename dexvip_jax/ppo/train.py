@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from dexvip_jax import quiet
+from dexvip_jax import dapg, quiet
 
 quiet.mjx()  # Brax imports MJX: drop its missing-warp notice first
 from brax.envs.base import Env  # noqa: E402
@@ -42,11 +42,13 @@ class TrainingState:
     rng: jax.Array
     env_steps: jax.Array
     updates: jax.Array
+    demo_weight: jax.Array  # DAPG's lambda0 (0: no demonstration term)
 
 
 class Trainer(NamedTuple):
-    init: Callable[..., TrainingState]  # (rng, reward_weights=None)
-    update: Callable[[TrainingState], tuple[TrainingState, dict]]
+    init: Callable[..., TrainingState]  # (rng, reward_weights=None, demo_weight=0.0)
+    update: Callable[..., tuple[TrainingState, dict]]  # (state, demos=None)
+    clone: Callable[..., tuple[TrainingState, dict]]  # (state, demos, use=True): DAPG's warm start
     evaluate: Callable[[TrainingState, jax.Array], dict]
     act: Callable  # (params, obs_stats, obs, rng | None) -> action; None: deterministic
     network: ActorCritic
@@ -68,11 +70,12 @@ class Settings:
     eval_envs: int = 16
     gravity_start: float = 1.0  # the object's share of its weight at the start of training
     gravity_ramp_steps: int = 0  # env steps to full weight (0: no curriculum)
+    dapg: Any = None  # config.DAPGConfig: lambda1 and behaviour cloning (used when demos are given)
 
 
 def settings_from(config) -> Settings:
     return Settings(config.ppo, config.num_envs, config.unroll_length, config.env.episode_length, config.eval_envs,
-                    config.gravity_start, config.gravity_ramp_steps)
+                    config.gravity_start, config.gravity_ramp_steps, config.dapg)
 
 
 def with_gravity(state, settings: Settings, env_steps: jax.Array):
@@ -106,9 +109,10 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             return obs
         return {k: stats[k].normalize(v) if k in stats else v for k, v in obs.items()}
 
-    def init(rng: jax.Array, reward_weights: dict | None = None) -> TrainingState:
+    def init(rng: jax.Array, reward_weights: dict | None = None, demo_weight=0.0) -> TrainingState:
         """``reward_weights``: term -> scalar, traced (vmap over it for a sweep); our env keeps them in
-        ``info["reward_weights"]`` and weighs its terms with them on every step."""
+        ``info["reward_weights"]`` and weighs its terms with them on every step. ``demo_weight``:
+        DAPG's lambda0, traced too (0 for the reward-only methods of a sweep)."""
         k_net, k_env, k_next = jax.random.split(rng, 3)
         dummy = {k: jnp.zeros(s) for k, s in obs_shapes.items()}
         params = network.init(k_net, dummy)
@@ -122,7 +126,26 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             obs_stats={k: RunningStats.create(s) for k, s in obs_shapes.items() if len(s) == 1},
             ret_stats=RunningStats.create(()), ret_acc=jnp.zeros(settings.num_envs),
             env_state=env_state, rng=k_next,
-            env_steps=jnp.zeros((), jnp.int32), updates=jnp.zeros((), jnp.int32))
+            env_steps=jnp.zeros((), jnp.int32), updates=jnp.zeros((), jnp.int32),
+            demo_weight=jnp.asarray(demo_weight, jnp.float32))
+
+    def clone(ts: TrainingState, demos: dict, use=True) -> tuple[TrainingState, dict]:
+        """DAPG's warm start: the observation statistics from the demonstrations, then behaviour
+        cloning (``dapg.behaviour_clone``). ``use`` (traced) keeps ``ts`` as it was where False, so a
+        sweep clones only its DAPG configurations."""
+        d = settings.dapg
+        stats = ts.obs_stats
+        if p.normalize_obs:
+            stats = {**stats, "motor": stats["motor"].update(demos["obs"])}
+        rng, key = jax.random.split(ts.rng)
+        params, losses = dapg.behaviour_clone(ts.params, network.apply, normalize, stats, demos, key,
+                                              d.bc_epochs, d.bc_batch, d.bc_lr)
+        new = ts.replace(params=params, obs_stats=stats, rng=rng)
+        every = jnp.arange(demos["obs"].shape[0])
+        nll = lambda t: -dapg.demo_log_prob(t.params, network.apply, normalize, t.obs_stats, demos, every)  # noqa: E731
+        out = jax.tree.map(lambda a, b: jnp.where(use, a, b), new, ts)
+        return out, {"bc/mse_first": losses[0], "bc/mse_last": losses[-1], "bc/steps": losses.shape[0],
+                     "bc/demo_nll_before": nll(ts), "bc/demo_nll_after": nll(out)}
 
     def act(params, obs_stats, obs, rng=None):
         mean, log_std, _ = network.apply(params, normalize(obs_stats, obs))
@@ -130,7 +153,9 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             return mean
         return mean + jnp.exp(log_std) * jax.random.normal(rng, mean.shape)
 
-    def update(ts: TrainingState) -> tuple[TrainingState, dict]:
+    def update(ts: TrainingState, demos: dict | None = None) -> tuple[TrainingState, dict]:
+        """One PPO iteration; with ``demos`` (``dapg.demo_data``) the actor loss also has DAPG's
+        demonstration term, weighted ``ts.demo_weight * lambda1^updates``."""
         rng, k_unroll, k_sgd = jax.random.split(ts.rng, 3)
 
         def env_step(state, key):
@@ -166,21 +191,38 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         batch = {"obs": traj["obs"], "action": traj["action"], "logp": traj["logp"], "value": traj["value"],
                  "advantage": advantage, "target": target}
         batch = jax.tree.map(lambda x: x.reshape((n_batch,) + x.shape[2:]), batch)
-        loss_fn = jax.value_and_grad(ppo_loss, has_aux=True)
+        w_demo = None if demos is None else dapg.demo_weight(ts.demo_weight, settings.dapg.lambda1, ts.updates)
 
-        def epoch(carry, key):
-            def minibatch(carry, idx):
+        def loss(params, mb, demo_idx):
+            value, metrics = ppo_loss(params, network.apply, mb, p.clip, p.value_coef, p.entropy_coef,
+                                      p.clip_value, p.normalize_advantages)
+            if demos is None:
+                return value, metrics
+            demo_lp = dapg.demo_log_prob(params, network.apply, normalize, ts.obs_stats, demos, demo_idx)
+            return value - w_demo * demo_lp, {**metrics, "loss/demo_log_prob": demo_lp}
+
+        loss_grads = jax.value_and_grad(loss, has_aux=True)
+        demo_idx = None
+        if demos is not None:  # a key of its own: the PPO minibatches are the same with or without demos
+            demo_idx = jax.random.randint(jax.random.fold_in(k_sgd, 1), (p.epochs, p.num_minibatches, mb_size),
+                                          0, demos["obs"].shape[0])
+
+        def epoch(carry, xs):
+            key, demo_idx = xs
+
+            def minibatch(carry, xs):
+                idx, d_idx = xs
                 params, opt_state = carry
                 mb = jax.tree.map(lambda x: x[idx], batch)
-                (_, metrics), grads = loss_fn(params, network.apply, mb, p.clip, p.value_coef, p.entropy_coef,
-                                              p.clip_value, p.normalize_advantages)
+                (_, metrics), grads = loss_grads(params, mb, d_idx)
                 updates, opt_state = tx.update(grads, opt_state, params)
                 return (optax.apply_updates(params, updates), opt_state), metrics
 
             perm = jax.random.permutation(key, n_batch).reshape(p.num_minibatches, mb_size)
-            return jax.lax.scan(minibatch, carry, perm)
+            return jax.lax.scan(minibatch, carry, (perm, demo_idx))
 
-        (params, opt_state), losses = jax.lax.scan(epoch, (ts.params, ts.opt_state), jax.random.split(k_sgd, p.epochs))
+        (params, opt_state), losses = jax.lax.scan(epoch, (ts.params, ts.opt_state),
+                                                   (jax.random.split(k_sgd, p.epochs), demo_idx))
         obs_stats = {k: s.update(traj["raw_obs"][k]) for k, s in ts.obs_stats.items()} if p.normalize_obs else ts.obs_stats
 
         episodes = traj["done"].sum()
@@ -193,6 +235,8 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             "policy_std": jnp.exp(params["params"]["log_std"]).mean(),
             "curriculum/gravity": gravity,
         })
+        if demos is not None:
+            metrics["dapg/weight"] = w_demo
         new = ts.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, ret_stats=ret_stats,
                          ret_acc=ret_acc, env_state=env_state, rng=rng,
                          env_steps=ts.env_steps + n_batch, updates=ts.updates + 1)
@@ -221,4 +265,4 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             out["eval/success"] = jnp.all(held[-HOLD_STEPS:] > 0, axis=0).mean()
         return out
 
-    return Trainer(init=init, update=update, evaluate=evaluate, act=act, network=network)
+    return Trainer(init=init, update=update, clone=clone, evaluate=evaluate, act=act, network=network)
