@@ -56,7 +56,7 @@ def main() -> int:
         rows = [json.loads(line) for line in f]
     keep = ("update", "env_steps", "episode_return", "steps_per_s", "reward_per_step", "env/held", "env/reward/succ",
             "env/reward/reach", "env/reward/lift", "env/reward/aff", "env/reward/pose", "env/reward/pose_match", "env/touch_frac",
-            "env/hand_obj_contact", "env/obj_height")
+            "env/hand_obj_contact", "env/obj_height", "dapg/weight", "loss/demo_log_prob")
     result = {"device": bench.device_info(), "config": config.to_dict(cfg),
               "summary": {k: v for k, v in summary.items() if k != "files"},
               "curve": [{k: r[k] for k in keep if k in r} for r in rows if "loss/policy" in r],
