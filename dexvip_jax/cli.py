@@ -63,6 +63,18 @@ def _positive(text: str) -> int:
     return value
 
 
+def _budgets(text: str) -> tuple[int, ...]:
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        values = tuple(int(t) for t in text.split(","))
+    except ValueError:
+        values = (-1,)
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"expected demonstrations per object as N,N,... (N >= 0) or none, got {text!r}")
+    return values
+
+
 def _newtons(text: str) -> float:
     try:
         value = float(text)
@@ -272,7 +284,7 @@ def cmd_paper(args) -> int:
 
     out = args.out or os.path.join("runs", "paper-quick" if args.quick else "paper")
     report = paper.run(out, args.quick, args.seeds, args.total_steps, args.backend, progress=not args.json,
-                       demos=args.demos)
+                       demos=args.demos, demo_budgets=args.demo_budget)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -392,6 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--total-steps", type=_positive, help="env steps per run")
     pp.add_argument("--backend", choices=("mjx", "mujoco"))
     pp.add_argument("--demos", metavar="NPZ", help="DAPG's demonstrations (default: the oracle records them)")
+    pp.add_argument("--demo-budget", type=_budgets, metavar="N,N,...",
+                    help="demonstrations per object for DAPG's budget figure (default 0,5,25; 'none' skips it)")
     pp.add_argument("--json", action="store_true")
     pp.set_defaults(func=cmd_paper)
 

@@ -42,7 +42,7 @@ class DAPGConfig:
     k counts PPO updates here, DAPG's iterations there."""
 
     demos: str = ""  # a `dexvip oracle` demos.npz; "": record them with the oracle into the run directory
-    per_object: int = 25  # demonstrations per (source) object, as the paper's mocap
+    per_object: int = 25  # demonstrations per (source) object, as the paper's mocap; 0: DAPG's reward alone
     lambda0: float = 0.01
     lambda1: float = 0.95
     bc_epochs: int = 5
@@ -202,12 +202,12 @@ def apply_sets(cfg, sets: typing.Iterable[str]):
 RANGES = {
     **{k: ">0" for k in ("num_envs", "unroll_length", "total_steps", "checkpoint_every", "keep_checkpoints",
                          "eval_envs", "ppo.learning_rate", "ppo.adam_eps", "ppo.clip", "ppo.epochs",
-                         "ppo.num_minibatches", "ppo.max_grad_norm", "ppo.hidden", "dapg.per_object",
+                         "ppo.num_minibatches", "ppo.max_grad_norm", "ppo.hidden",
                          "dapg.bc_batch", "dapg.bc_lr", "env.substeps", "env.episode_length", "env.object_mass",
                          "env.image_size", "env.depth_max", "env.step_slide", "env.step_arm", "env.step_hand",
                          "env.finger_kp", "env.hand_friction", "env.noise_freeze_frames")},
     **{k: ">=0" for k in ("eval_every", "gravity_ramp_steps", "ppo.value_coef", "ppo.entropy_coef",
-                          "dapg.lambda0", "dapg.bc_epochs", "env.nthread", "env.touch_threshold",
+                          "dapg.lambda0", "dapg.bc_epochs", "dapg.per_object", "env.nthread", "env.touch_threshold",
                           "env.aff_threshold", "env.com_threshold", "env.lift_height", "env.finger_weights",
                           "env.noise_joints", "env.noise_velocities", "env.noise_actions", "env.noise_points",
                           "env.noise_pixels", "env.finger_damping", "env.reach_down")},

@@ -108,14 +108,17 @@ def behaviour_clone(params, apply_fn, normalize, obs_stats, demos: dict, rng, ep
     return params, losses
 
 
-def run_demos(cfg, env, out: str) -> dict:
+def run_demos(cfg, env, out: str) -> dict | None:
     """``demo_data`` for a run: from ``cfg.dapg.demos``, or recorded by the oracle (``per_object``
-    episodes of each source object, the run's own env settings) into ``out/demos/demos.npz``."""
+    episodes of each source object, the run's own env settings) into ``out/demos/demos.npz``;
+    None with ``per_object`` 0."""
     import dataclasses
     import os
 
     from dexvip_jax import oracle
 
+    if cfg.dapg.per_object == 0:  # the no-demonstration baseline: DAPG's reward, plain PPO
+        return None
     path = cfg.dapg.demos
     if not path:
         path = os.path.join(out, "demos", "demos.npz")

@@ -122,10 +122,11 @@ def load_run(run_dir: str):
     """(config, trainer, TrainingState at the latest checkpoint) of a ``dexvip train`` directory."""
     import json
     import os
+    import sys
 
     from dexvip_jax import config as cfg_lib
     from dexvip_jax import envs
-    from dexvip_jax.checkpoint import Checkpointer
+    from dexvip_jax.checkpoint import Checkpointer, world_of
     from dexvip_jax.errors import ConfigError
     from dexvip_jax.ppo.train import make_train, settings_from
 
@@ -134,9 +135,12 @@ def load_run(run_dir: str):
         raise ConfigError(f"{run_dir} is not a run directory (no config.json); pass the --out of a dexvip train run")
     with open(path) as f:
         cfg = cfg_lib.from_dict(json.load(f))
-    trainer = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
-    checkpointer = Checkpointer(os.path.join(run_dir, "checkpoints"), cfg)
+    env = envs.load("grasp", **dataclasses.asdict(cfg.env))
+    trainer = make_train(settings_from(cfg), env)
+    checkpointer = Checkpointer(os.path.join(run_dir, "checkpoints"), cfg, world=world_of(env))
     state = checkpointer.restore(jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax()))
+    if checkpointer.notice:
+        print(f"dexvip: {checkpointer.notice}", file=sys.stderr)
     checkpointer.close()
     return cfg, trainer, state
 

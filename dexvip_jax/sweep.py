@@ -28,7 +28,7 @@ import numpy as np
 
 from dexvip_jax import config as cfg_lib
 from dexvip_jax import dapg, envs, rewards
-from dexvip_jax.checkpoint import Checkpointer
+from dexvip_jax.checkpoint import Checkpointer, world_of
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
@@ -138,7 +138,8 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
     for cid, c in runs:
         os.makedirs(dirs[cid], exist_ok=True)
         write_json_atomic(os.path.join(dirs[cid], "config.json"), cfg_lib.to_dict(c))
-        checkpointers[cid] = Checkpointer(os.path.join(dirs[cid], "checkpoints"), c, keep=c.keep_checkpoints)
+        checkpointers[cid] = Checkpointer(os.path.join(dirs[cid], "checkpoints"), c, keep=c.keep_checkpoints,
+                                          world=world_of(env))
     rows = {cid: [] for cid, _ in runs}
     files = {cid: open(os.path.join(dirs[cid], "metrics.jsonl"), "w") for cid, _ in runs}
     for i, (cid, _) in enumerate(runs):

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 import os
+import sys
 import time
 
 import jax
@@ -17,7 +18,7 @@ import numpy as np
 
 from dexvip_jax import config as cfg_lib
 from dexvip_jax import dapg, envs
-from dexvip_jax.checkpoint import Checkpointer
+from dexvip_jax.checkpoint import Checkpointer, finished_steps, world_of
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic, write_text_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
@@ -42,6 +43,18 @@ def shard_batch(tree, batch: int):
         return jax.device_put(x, split if x.ndim and x.shape[0] == batch else whole)
 
     return jax.tree.map(put, tree)
+
+
+def read_rows(path: str) -> list[dict]:
+    """The JSON lines of ``metrics.jsonl``; a last line torn by a kill mid-write is dropped."""
+    rows = []
+    with open(path) as f:
+        for line in f:
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return rows
 
 
 def _scalars(metrics: dict) -> dict:
@@ -78,13 +91,14 @@ def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bo
     """Train ``cfg`` into ``out`` (continuing its latest checkpoint when ``resume``); returns a summary."""
     out = os.path.abspath(out)
     ckpt_dir = os.path.join(out, "checkpoints")
-    if resume and not os.path.isdir(ckpt_dir):
-        raise ConfigError(f"nothing to resume in {out}: it holds no checkpoints/ directory")
-    if not resume and os.path.isdir(ckpt_dir) and os.listdir(ckpt_dir):
+    steps = finished_steps(ckpt_dir)
+    if not resume and steps:
         raise ConfigError(f"{out} already holds a run; pass --resume {out} to continue it or choose another --out")
+    if resume and not steps:  # killed before its first checkpoint was complete
+        print(f"dexvip: {out} has no finished checkpoint yet; starting its run from the beginning", file=sys.stderr)
+        resume = False
     env = envs.load("grasp", **dataclasses.asdict(cfg.env))
-    dapg_run = cfg.method == "dapg"
-    demos = dapg.run_demos(cfg, env, out) if dapg_run else None  # a bad demo file: refused before out exists
+    demos = dapg.run_demos(cfg, env, out) if cfg.method == "dapg" else None  # refused before out exists
     os.makedirs(out, exist_ok=True)
     with RunLock(out):  # a second writer is refused with one line
         return _run(cfg, out, resume, progress, env, demos)
@@ -94,11 +108,13 @@ def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, 
     ckpt_dir = os.path.join(out, "checkpoints")
     dapg_run = demos is not None
     trainer = make_train(settings_from(cfg), env)
-    checkpointer = Checkpointer(ckpt_dir, cfg, keep=cfg.keep_checkpoints)
+    checkpointer = Checkpointer(ckpt_dir, cfg, keep=cfg.keep_checkpoints, world=world_of(env))
     state = jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax(), cfg.dapg.lambda0 if dapg_run else 0.0)
     cloned = None
     if resume:
-        state = checkpointer.restore(state)
+        state = checkpointer.restore(state, set_aside_damaged=True)
+        if checkpointer.notice:
+            print(f"dexvip: {checkpointer.notice}", file=sys.stderr)
     elif dapg_run:
         state, cloned = jax.jit(trainer.clone)(state, demos)
     write_json_atomic(os.path.join(out, "config.json"), cfg_lib.to_dict(cfg))
@@ -113,9 +129,8 @@ def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, 
     rows = []
     if resume and os.path.exists(metrics_path):
         start = int(state.updates)
-        with open(metrics_path) as f:
-            rows = [r for r in map(json.loads, f) if r["update"] <= start]
-    # Drop lines past the checkpoint we resumed from.
+        rows = [r for r in read_rows(metrics_path) if r["update"] <= start]
+    # Drop lines past the checkpoint we resumed from (and a line torn by a kill mid-write).
     write_text_atomic(metrics_path, "".join(json.dumps(r) + "\n" for r in rows))
 
     def log(row: dict, f) -> None:
@@ -160,10 +175,12 @@ def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, 
             ret = row["episode_return"]
             bar.update(task, advance=cfg.steps_per_update, sps=row["steps_per_s"], ret="-" if math.isnan(ret) else f"{ret:.2f}")
             done = u + 1 == cfg.num_updates
-            if (u + 1) % cfg.checkpoint_every == 0 or done:
-                checkpointer.save(u + 1, state)
+            # Evaluate, then checkpoint: a kill between the two loses no evaluation row, since a
+            # resumed run drops the rows past its checkpoint and evaluates that update again.
             if (cfg.eval_every and (u + 1) % cfg.eval_every == 0) or done:
                 last = {**last, **run_eval(state, f)}
+            if (u + 1) % cfg.checkpoint_every == 0 or done:
+                checkpointer.save(u + 1, state)
     checkpointer.close()
     writer.close()
     plot_curve(rows, os.path.join(out, "curve.png"))

@@ -37,6 +37,12 @@ ABLATION = (("affordance only (= GRAFF)", "graff"), ("affordance + touch", "aff_
             ("affordance + human pose (DexVIP)", "dexvip"))
 METRICS = ("success", "stability", "functionality", "posture")
 
+# Collection cost, for the demonstration-budget figure (the paper's Fig. 6): about 5 minutes per
+# teleoperated demonstration, a few seconds per image of a human hand (3 s here).
+DEMO_MINUTES = 5.0
+IMAGE_SECONDS = 3.0
+DEMO_BUDGETS = (0, 5, 25)  # demonstrations per object
+
 QUICK = {"preset": "cpu", "seeds": 2, "eval_episodes": 10, "evals": 4,
          "sets": {"env.objects": ("mug", "apple", "soda_can", "bottle"), "num_envs": 32, "unroll_length": 32,
                   "total_steps": 458_752, "checkpoint_every": 50}}
@@ -67,7 +73,11 @@ def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, 
 
 
 def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: int | None = None,
-        backend: str | None = None, progress: bool = True, demos: str | None = None) -> dict:
+        backend: str | None = None, progress: bool = True, demos: str | None = None,
+        demo_budgets: tuple[int, ...] | None = None) -> dict:
+    """The whole experiment into ``out``; ``demo_budgets`` (default ``DEMO_BUDGETS``; () skips the
+    figure): demonstrations per object for DAPG's budget figure."""
+    demo_budgets = DEMO_BUDGETS if demo_budgets is None else demo_budgets
     if os.path.exists(os.path.join(out, "paper.json")):
         raise ConfigError(f"{out} already holds a paper run; choose another --out")
     base, runs, episodes, every = plan(quick, seeds, total_steps, backend, demos)
@@ -75,6 +85,9 @@ def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: in
                                 eval_every=every)
     report = aggregate(summary, runs, base)
     report["robustness"] = robustness(report["methods"]["dexvip"]["runs"], os.path.join(out, "runs"), episodes)
+    if demo_budgets:
+        report["demo_budget"] = demo_budget(out, runs, summary, demo_budgets, episodes, progress)
+        demo_budget_figure(report, os.path.join(out, "demo_budget.png"))
     report.update(quick=quick, wall_s=summary["wall_s"], env_steps_per_config=summary["env_steps_per_config"],
                   configs=len(runs), compilations=summary["compilations"], episodes_per_object=episodes,
                   backend=base.env.backend, objects=list(base.env.objects))
@@ -84,6 +97,34 @@ def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: in
     write_text_atomic(os.path.join(out, "paper.md"), text + "\n")
     write_json_atomic(os.path.join(out, "paper.json"), report)
     return report
+
+
+def demo_budget(out: str, runs, summary: dict, budgets, episodes: int, progress: bool) -> dict:
+    """DAPG's final success against demonstrations per object, mean +- std over its seeds: the main
+    sweep's DAPG runs give the configured budget; each other budget is one more sweep of the same
+    seeds on the same demonstration file (another number of demonstrations is another program)."""
+    dapg_runs = [(cid, c) for cid, c in runs if c.method == "dapg"]
+    by_id = {r["id"]: r for r in summary["configs"]}
+    first = dapg_runs[0][1]
+    points = {first.dapg.per_object: [by_id[cid]["protocol"]["overall"]["success"] for cid, _ in dapg_runs]}
+    demos = first.dapg.demos or os.path.join(out, "runs", "demos", "demos.npz")
+    for b in budgets:
+        if b in points:
+            continue
+        rs = [(f"dapg-{b}demos-seed{c.seed}", dataclasses.replace(c, dapg=dataclasses.replace(c.dapg, per_object=b, demos=demos)))
+              for _, c in dapg_runs]
+        result = sweep.run_configs(rs[0][1], rs, os.path.join(out, f"demo_budget_{b}"), progress,
+                                   eval_episodes=episodes)
+        points[b] = [r["protocol"]["overall"]["success"] for r in result["configs"]]
+    from dexvip_jax import targets
+
+    priors = targets.shipped()
+    images = float(np.mean([priors[n]["num_poses"] for n in first.env.objects if n in priors]))
+    return {"demos_per_object": sorted(points),
+            "success": [_mean_std(points[b]) for b in sorted(points)],
+            "minutes_per_object": [b * DEMO_MINUTES for b in sorted(points)],
+            "dexvip": {"images_per_object": images, "minutes_per_object": images * IMAGE_SECONDS / 60.0},
+            "demo_minutes": DEMO_MINUTES, "image_seconds": IMAGE_SECONDS}
 
 
 def _mean_std(values) -> dict:
@@ -141,6 +182,15 @@ def markdown(report: dict) -> str:
     for m in report["methods"].values():
         cells = [cell(m["groups"][g]["success"]) if g in m["groups"] else "—" for g in ("contactdb16", "extra11")]
         lines.append(f"| {m['label']} | " + " | ".join(cells) + " |")
+    if "demo_budget" in report:
+        b = report["demo_budget"]
+        lines += ["", "### DAPG's success against demonstrations per object (Fig. 6 analogue)", "",
+                  "| demonstrations per object | collection time per object | DAPG success % |", "|---|---|---|"]
+        for n, t, ms in zip(b["demos_per_object"], b["minutes_per_object"], b["success"]):
+            lines.append(f"| {n} | {t:.0f} min | {cell(ms)} |")
+        lines.append(f"| DexVIP: {b['dexvip']['images_per_object']:.0f} images | "
+                     f"{b['dexvip']['minutes_per_object']:.1f} min | "
+                     f"{cell(report['methods']['dexvip']['overall']['success'])} (DexVIP) |")
     lines += ["", "### Ablation (DexVIP's reward, one term at a time)", "", head.replace("method", "reward")]
     for row in report["ablation"]:
         m = report["methods"][row["method"]]
@@ -168,6 +218,31 @@ def bar_chart(report: dict, path: str) -> None:
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(f"{'Quick run' if report['quick'] else 'Full run'}: mean ± std over seeds, "
                  f"{report['env_steps_per_config']:,} steps per run", fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def demo_budget_figure(report: dict, path: str) -> None:
+    """Success against the time it takes to collect the supervision, per object (Fig. 6 analogue)."""
+    plt = pyplot()
+
+    b = report["demo_budget"]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    x = np.asarray(b["minutes_per_object"])
+    y = np.array([p["mean"] for p in b["success"]])
+    e = np.array([p["std"] for p in b["success"]])
+    ax.errorbar(x, y, yerr=e, fmt="o-", capsize=3, color="C3", label="DAPG (teleoperated demos, 5 min each)")
+    for xi, yi, n in zip(x, y, b["demos_per_object"]):
+        ax.annotate(f"{n} demos", (xi, yi), textcoords="offset points", xytext=(4, 6), fontsize=8)
+    dex = report["methods"]["dexvip"]["overall"]["success"]
+    t = b["dexvip"]["minutes_per_object"]
+    ax.errorbar([t], [dex["mean"]], yerr=[dex["std"]], fmt="s", capsize=3, color="C4",
+                label=f"DexVIP ({b['dexvip']['images_per_object']:.0f} images, {report['demo_budget']['image_seconds']:.0f} s each)")
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.set_xlabel("supervision collection time per object (minutes)")
+    ax.set_ylabel("final success (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     save_figure(fig, path)
 

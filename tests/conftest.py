@@ -64,3 +64,20 @@ def mujoco_traces(all_objects):
 def mjx_traces(all_objects):
     """The same on MJX (compiles two programs, ~1 min on 2 CPU cores without the cache)."""
     return _traces("mjx", all_objects)
+
+
+def write_synthetic_demos(env, path, names=None):
+    """A demos.npz of real env observations under a fixed smooth action sequence, every episode
+    marked successful and, with ``names``, relabelled as those objects (two episodes each): for
+    tests of DAPG's format and arithmetic, not of the oracle's grasps (tests/test_oracle.py)."""
+    from dexvip_jax import oracle
+
+    names = list(names or env.config.objects)
+    objs = np.repeat(np.arange(len(names)) % len(env.config.objects), 2)
+    yaws = np.linspace(0.0, 2.0, len(objs))
+    phase = (np.linspace(0, 3, env.config.episode_length)[None, :, None]
+             + np.arange(env.action_size)[None, None] / 7 + yaws[:, None, None])
+    demos = oracle.demonstrations(env, objs, yaws, (0.6 * np.sin(phase)).astype(np.float32))
+    demos["success"] = np.ones(len(objs), bool)
+    demos["object"] = np.repeat(np.array(names), 2)
+    return oracle.save_demos(str(path), demos)

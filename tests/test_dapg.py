@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import write_synthetic_demos
 from test_ppo import SMALL, small_config
 
 from dexvip_jax import dapg, envs, oracle
@@ -26,16 +27,8 @@ def setup():
 
 @pytest.fixture(scope="module")
 def demo_file(setup, tmp_path_factory):
-    """Real env observations under a fixed smooth action sequence, marked successful: the format
-    and the arithmetic of DAPG are under test here, not the oracle's grasps (tests/test_oracle.py)."""
-    cfg, env, _ = setup
-    t = cfg.env.episode_length
-    objs, yaws = np.array([0, 0, 1, 1]), np.array([0.0, 1.0, 0.5, 2.0])
-    phase = np.linspace(0, 3, t)[None, :, None] + np.arange(env.action_size)[None, None] / 7 + yaws[:, None, None]
-    actions = (0.6 * np.sin(phase)).astype(np.float32)
-    demos = oracle.demonstrations(env, objs, yaws, actions)
-    demos["success"] = np.ones(len(objs), bool)
-    return oracle.save_demos(str(tmp_path_factory.mktemp("demos") / "demos.npz"), demos)
+    _, env, _ = setup
+    return write_synthetic_demos(env, tmp_path_factory.mktemp("demos") / "demos.npz")
 
 
 def _demos(setup, demo_file):
@@ -86,7 +79,7 @@ def test_behaviour_cloning_lowers_the_demonstrations_nll_and_only_where_asked(se
     clone = jax.jit(trainer.clone)
     cloned, m = clone(s0, demos)
     assert float(m["bc/demo_nll_after"]) < float(m["bc/demo_nll_before"]) - 1.0
-    assert int(m["bc/steps"]) == 5 * 48 // 32  # 5 epochs of 48 samples (4 episodes x 12 steps) in batches of 32
+    assert int(m["bc/steps"]) == 5 * 48 // 32  # 5 epochs of 48 samples (2 objects x 2 episodes x 12 steps) in batches of 32
     assert _nll(trainer, cloned, demos) == pytest.approx(float(m["bc/demo_nll_after"]), rel=1e-5)
     kept, _ = clone(s0, demos, False)  # a sweep's non-DAPG lane: untouched
     for a, b in zip(jax.tree.leaves(s0), jax.tree.leaves(kept)):

@@ -137,20 +137,46 @@ def test_same_seed_same_metrics(straight_run, tmp_path):
     assert os.path.exists(os.path.join(out, "curve.png")) and os.listdir(os.path.join(out, "tb"))
 
 
-def test_mismatched_or_corrupt_checkpoint_is_a_clear_error(straight_run, tmp_path, capsys):
-    with pytest.raises(ConfigError, match="another config .*ppo.learning_rate"):
-        training.train(small_config(total_steps=8 * 64, ppo__learning_rate=1e-3), straight_run, resume=True,
-                       progress=False)
-    broken = str(tmp_path / "broken")
-    shutil.copytree(straight_run, broken)
-    latest = max(int(d) for d in os.listdir(os.path.join(broken, "checkpoints")) if d.isdigit())
-    for root, _, files in os.walk(os.path.join(broken, "checkpoints", str(latest), "state")):
+def _damage(run: str, step: int) -> None:
+    for root, _, files in os.walk(os.path.join(run, "checkpoints", str(step), "state")):
         for name in files:
             with open(os.path.join(root, name), "wb") as f:
                 f.write(b"garbage")
+
+
+def test_a_mismatched_checkpoint_is_a_clear_error(straight_run):
+    with pytest.raises(ConfigError, match="another config .*ppo.learning_rate"):
+        training.train(small_config(total_steps=8 * 64, ppo__learning_rate=1e-3), straight_run, resume=True,
+                       progress=False)
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_newest_intact_one(straight_run, tmp_path, capsys):
+    broken = str(tmp_path / "broken")
+    shutil.copytree(straight_run, broken)
+    steps = sorted(int(d) for d in os.listdir(os.path.join(broken, "checkpoints")) if d.isdigit())
+    assert steps == [2, 4]
+    _damage(broken, 4)
+    assert main(["eval", "--checkpoint", broken, "--episodes", "1", "--json"]) == 0  # evaluates step 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "checkpoint step 4" in err[0] and "damaged; using step 2" in err[0]
+    # Resuming redoes updates 3 and 4 from step 2 and ends exactly where the unbroken run ended.
+    assert main(["train", "--resume", broken, "--total-steps", str(4 * 64), "--json"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "damaged_checkpoints" in err[0]
+    assert os.path.isdir(os.path.join(broken, "damaged_checkpoints", "4"))
+    for x, y in zip(jax.tree.leaves(_params(straight_run)), jax.tree.leaves(_params(broken))):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    assert [r["update"] for r in _rows(broken) if "loss/policy" in r] == [1, 2, 3, 4]  # none twice, none lost
+
+
+def test_a_run_with_every_checkpoint_damaged_is_a_one_line_error(straight_run, tmp_path, capsys):
+    broken = str(tmp_path / "broken")
+    shutil.copytree(straight_run, broken)
+    _damage(broken, 2)
+    _damage(broken, 4)
     code = main(["train", "--resume", broken, "--total-steps", str(8 * 64)])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and "corrupt or unreadable" in err[0] and "delete that step" in err[0]
+    assert code == 2 and len(err) == 1 and "every checkpoint" in err[0] and "steps 4, 2" in err[0]
 
 
 def test_train_refuses_to_overwrite_a_run(straight_run):

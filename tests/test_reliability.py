@@ -43,3 +43,23 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
         holder.wait()
     with RunLock(out):  # the kernel dropped the dead process's lock
         pass
+
+
+def test_a_checkpoint_refuses_a_world_whose_scene_changed(tmp_path, monkeypatch, capsys):
+    from dexvip_jax.cli import main
+    from dexvip_jax.envs import scene
+
+    out = str(tmp_path / "run")
+    training.train(small_config(total_steps=64), out, progress=False)
+    assert main(["eval", "--checkpoint", out, "--episodes", "1", "--json"]) == 0  # the same world loads
+    capsys.readouterr()
+    monkeypatch.setattr(scene, "TABLE_COLLIDERS", scene.TABLE_COLLIDERS[:-1])  # one contact pair fewer
+    scene.compile_object.cache_clear()
+    try:
+        assert main(["eval", "--checkpoint", out, "--episodes", "1"]) == 2
+    finally:
+        monkeypatch.undo()
+        scene.compile_object.cache_clear()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "trained in another world: its pairs differ" in err[0]
+    assert "gone: C_thdistal|table_top" in err[0] and "retrain" in err[0]
