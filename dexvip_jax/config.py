@@ -38,13 +38,15 @@ class PPOConfig:
 @dataclasses.dataclass(frozen=True)
 class DAPGConfig:
     """``--method dapg``: demonstrations and DAPG's settings (``dapg.py``). lambda0, lambda1 and the
-    behaviour-cloning epochs, batch and lr are the released DAPG example's (hand_dapg ``dapg.txt``);
-    k counts PPO updates here, DAPG's iterations there."""
+    behaviour-cloning epochs, batch and lr are the released DAPG example's (hand_dapg ``dapg.txt``).
+    The decay's k counts DAPG iterations of data: ``iteration_steps`` env steps each (that example's
+    200 trajectories of 200 steps), not PPO's far smaller updates."""
 
     demos: str = ""  # a `dexvip oracle` demos.npz; "": record them with the oracle into the run directory
     per_object: int = 25  # demonstrations per (source) object, as the paper's mocap; 0: DAPG's reward alone
     lambda0: float = 0.01
     lambda1: float = 0.95
+    iteration_steps: int = 40_000
     bc_epochs: int = 5
     bc_batch: int = 32
     bc_lr: float = 1e-3
@@ -202,7 +204,7 @@ def apply_sets(cfg, sets: typing.Iterable[str]):
 RANGES = {
     **{k: ">0" for k in ("num_envs", "unroll_length", "total_steps", "checkpoint_every", "keep_checkpoints",
                          "eval_envs", "ppo.learning_rate", "ppo.adam_eps", "ppo.clip", "ppo.epochs",
-                         "ppo.num_minibatches", "ppo.max_grad_norm", "ppo.hidden",
+                         "ppo.num_minibatches", "ppo.max_grad_norm", "ppo.hidden", "dapg.iteration_steps",
                          "dapg.bc_batch", "dapg.bc_lr", "env.substeps", "env.episode_length", "env.object_mass",
                          "env.image_size", "env.depth_max", "env.step_slide", "env.step_arm", "env.step_hand",
                          "env.finger_kp", "env.hand_friction", "env.noise_freeze_frames")},

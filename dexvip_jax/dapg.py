@@ -2,7 +2,7 @@
 demonstration term.
 
 DAPG warm-starts the policy by behaviour cloning, then adds to the policy gradient a term on the
-demonstrations, log pi(a_demo | s_demo), weighted lambda0 * lambda1^k at update k, next to the
+demonstrations, log pi(a_demo | s_demo), weighted lambda0 * lambda1^k at iteration k, next to the
 normalised on-policy advantages (the released ``mjrl`` implementation's form). The paper recorded
 25 VR demonstrations per ContactDB object and gave each other object those of its most similar
 ContactDB object (``source``); here the demonstrations are the scripted oracle's (``dexvip
@@ -73,9 +73,10 @@ def demo_data(demos: dict, objects, obs_size: int, action_size: int, per_object:
             "action": jnp.asarray(act.reshape(-1, act.shape[-1]), jnp.float32)}
 
 
-def demo_weight(lambda0, lambda1: float, update) -> jax.Array:
-    """lambda0 * lambda1^k: the demonstration term's weight at update ``k``."""
-    return lambda0 * jnp.power(lambda1, jnp.asarray(update, jnp.float32))
+def demo_weight(lambda0, lambda1: float, k) -> jax.Array:
+    """lambda0 * lambda1^k: the demonstration term's weight at DAPG iteration ``k`` (a real number:
+    env steps so far / steps per iteration)."""
+    return lambda0 * jnp.power(lambda1, jnp.asarray(k, jnp.float32))
 
 
 def demo_log_prob(params, apply_fn, normalize, obs_stats, demos: dict, idx) -> jax.Array:
@@ -88,8 +89,8 @@ def demo_log_prob(params, apply_fn, normalize, obs_stats, demos: dict, idx) -> j
 
 def behaviour_clone(params, apply_fn, normalize, obs_stats, demos: dict, rng, epochs: int, batch: int,
                     lr: float):
-    """Adam on the squared error of the policy mean to the demonstrated actions (the log-std is left
-    for exploration), ``epochs`` passes of random minibatches of ``batch``. Returns (params, loss per step)."""
+    """Adam on the squared error of the policy mean to the demonstrated actions, ``epochs`` passes
+    of random minibatches of ``batch``. Returns (params, loss per step)."""
     n = demos["obs"].shape[0]
     steps = max(1, epochs * n // batch)
     tx = optax.adam(lr)

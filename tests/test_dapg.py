@@ -136,13 +136,14 @@ def test_cli_refuses_a_mismatched_demo_file_with_one_line(demo_file, tmp_path, c
 def test_a_tiny_dapg_run_clones_trains_and_evaluates(demo_file, tmp_path, capsys):
     out = str(tmp_path / "run")
     args = ["train", "--preset", "cpu", "--method", "dapg", "--total-steps", "192", "--demos", demo_file,
-            "--out", out, "--json", "--set", "dapg.lambda0=0.5", "--set", "dapg.lambda1=0.9"]
+            "--out", out, "--json", "--set", "dapg.lambda0=0.5", "--set", "dapg.lambda1=0.9",
+            "--set", "dapg.iteration_steps=128"]  # k = env steps / 128: 0, 0.5, 1 at updates 1-3 of 64 steps
     assert main(args + [x for s in SMALL for x in ("--set", s)]) == 0
     rows = [json.loads(line) for line in open(os.path.join(out, "metrics.jsonl"))]
     bc = [r for r in rows if r["update"] == 0]
     assert "bc/demo_nll_after" in bc[0] and "eval/success" in bc[1]  # behaviour cloning alone, evaluated
     weights = [r["dapg/weight"] for r in rows if "dapg/weight" in r]
-    np.testing.assert_allclose(weights, [0.5, 0.45, 0.405], rtol=1e-6)
+    np.testing.assert_allclose(weights, [0.5, 0.5 * 0.9 ** 0.5, 0.45], rtol=1e-6)
     assert "eval/success" in rows[-1] and rows[-1]["update"] == 3
     summary = json.loads(capsys.readouterr().out)
     assert summary["final"]["eval/success"] == rows[-1]["eval/success"]

@@ -140,6 +140,9 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         rng, key = jax.random.split(ts.rng)
         params, losses = dapg.behaviour_clone(ts.params, network.apply, normalize, stats, demos, key,
                                               d.bc_epochs, d.bc_batch, d.bc_lr)
+        # As the released DAPG does: the policy's spread becomes the demonstrations' own, per action.
+        log_std = jnp.log(demos["action"].std(axis=0) + 1e-3)
+        params = {**params, "params": {**params["params"], "log_std": log_std}}
         new = ts.replace(params=params, obs_stats=stats, rng=rng)
         every = jnp.arange(demos["obs"].shape[0])
         nll = lambda t: -dapg.demo_log_prob(t.params, network.apply, normalize, t.obs_stats, demos, every)  # noqa: E731
@@ -155,7 +158,7 @@ def make_train(settings: Settings, env: Env) -> Trainer:
 
     def update(ts: TrainingState, demos: dict | None = None) -> tuple[TrainingState, dict]:
         """One PPO iteration; with ``demos`` (``dapg.demo_data``) the actor loss also has DAPG's
-        demonstration term, weighted ``ts.demo_weight * lambda1^updates``."""
+        demonstration term, weighted ``ts.demo_weight * lambda1^k``, k = env steps / iteration_steps."""
         rng, k_unroll, k_sgd = jax.random.split(ts.rng, 3)
 
         def env_step(state, key):
@@ -191,7 +194,8 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         batch = {"obs": traj["obs"], "action": traj["action"], "logp": traj["logp"], "value": traj["value"],
                  "advantage": advantage, "target": target}
         batch = jax.tree.map(lambda x: x.reshape((n_batch,) + x.shape[2:]), batch)
-        w_demo = None if demos is None else dapg.demo_weight(ts.demo_weight, settings.dapg.lambda1, ts.updates)
+        w_demo = None if demos is None else dapg.demo_weight(
+            ts.demo_weight, settings.dapg.lambda1, ts.env_steps / settings.dapg.iteration_steps)
 
         def loss(params, mb, demo_idx):
             value, metrics = ppo_loss(params, network.apply, mb, p.clip, p.value_coef, p.entropy_coef,
