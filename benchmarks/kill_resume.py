@@ -1,11 +1,11 @@
 """kill -9 at random moments, resume, repeat: does the run end exactly where an unbroken one does?
 
-    python benchmarks/kill_resume.py [--trials 10] [--kills 10] [--updates 12] [--seed 0]
+    python benchmarks/kill_resume.py [--trials 10] [--kills 10] [--updates 24] [--seed 0]
 
 One uninterrupted `dexvip train` (cpu preset, a small network and batch, a checkpoint every update)
-is the reference. Each trial starts the same command, SIGKILLs it at a time drawn uniformly over
-the reference's wall time, continues it with `--resume` (or starts it again when it died before
-its first checkpoint), `--kills` times, then lets it finish. A trial passes when its final
+is the reference. Each trial starts the same command, SIGKILLs it at a random time (``trial``),
+continues it with `--resume` (or starts it again when it died before its first checkpoint),
+`--kills` times, then lets it finish. A trial passes when its final
 TrainingState equals the reference's bit for bit and its metrics.jsonl holds every update exactly
 once, in order, with no torn line and the same values. Writes benchmarks/results/kill_resume_<device>.json.
 """
@@ -72,13 +72,17 @@ def same(a, b) -> bool:
 
 
 def trial(out: str, updates: int, seed: int, kills: int, wall: float, rng: random.Random) -> dict:
+    """Kill the run ``kills`` times, each at a time drawn uniformly over [0, wall / 2] after its
+    (re)start (start-up included, so kills land in imports, compilation, updates, evaluations and
+    checkpoint writes alike), unless it finishes first; then let it finish."""
     killed_at = []
-    for _ in range(kills):
+    while len(killed_at) < kills:
         resume = os.path.exists(os.path.join(out, "config.json"))
-        proc = subprocess.Popen(command(out, updates, seed, resume), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        delay = rng.uniform(0.0, wall)
+        proc = subprocess.Popen(command(out, updates, seed, resume), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        delay = rng.uniform(0.0, wall / 2)
         try:
-            proc.wait(timeout=delay)  # finished before the kill
+            proc.wait(timeout=delay)
+            break  # it finished before the kill
         except subprocess.TimeoutExpired:
             proc.kill()  # SIGKILL
             proc.wait()
@@ -93,7 +97,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--trials", type=int, default=10)
     p.add_argument("--kills", type=int, default=10)
-    p.add_argument("--updates", type=int, default=12)
+    p.add_argument("--updates", type=int, default=24)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()

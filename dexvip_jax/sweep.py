@@ -143,7 +143,7 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
     rows = {cid: [] for cid, _ in runs}
     files = {cid: open(os.path.join(dirs[cid], "metrics.jsonl"), "w") for cid, _ in runs}
     for i, (cid, _) in enumerate(runs):
-        if is_dapg[i]:  # behaviour cloning's own result, before any RL: update 0
+        if cloned is not None and is_dapg[i]:  # behaviour cloning's own result, before any RL: update 0
             row = {"update": 0, "env_steps": 0, **{m: float(v[i]) for m, v in cloned.items()}}
             rows[cid].append(row)
             files[cid].write(json.dumps(row) + "\n")

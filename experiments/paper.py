@@ -239,8 +239,12 @@ def demo_budget_figure(report: dict, path: str) -> None:
     ax.errorbar([t], [dex["mean"]], yerr=[dex["std"]], fmt="s", capsize=3, color="C4",
                 label=f"DexVIP ({b['dexvip']['images_per_object']:.0f} images, {report['demo_budget']['image_seconds']:.0f} s each)")
     ax.set_xscale("symlog", linthresh=1.0)
-    ax.set_xlabel("supervision collection time per object (minutes)")
-    ax.set_ylabel("final success (%)")
+    _finish(fig, ax, "supervision collection time per object (minutes)", "final success (%)", path)
+
+
+def _finish(fig, ax, xlabel: str, ylabel: str, path: str) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -256,9 +260,4 @@ def success_curves(report: dict, path: str) -> None:
         x, y, s = np.asarray(c["env_steps"]), np.asarray(c["success_mean"]), np.asarray(c["success_std"])
         ax.plot(x, y, "o-", color=f"C{i}", label=m["label"])
         ax.fill_between(x, y - s, y + s, color=f"C{i}", alpha=0.15)
-    ax.set_xlabel("env steps per run")
-    ax.set_ylabel("evaluation success (%)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path)
+    _finish(fig, ax, "env steps per run", "evaluation success (%)", path)
