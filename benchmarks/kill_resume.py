@@ -40,20 +40,11 @@ def command(out: str, updates: int, seed: int, resume: bool) -> list[str]:
 
 def final_state(out: str):
     """Every leaf of the run's last checkpoint, as numpy arrays."""
-    import dataclasses
-
     import jax
 
-    from dexvip_jax import config, envs
-    from dexvip_jax.checkpoint import Checkpointer
-    from dexvip_jax.ppo.train import make_train, settings_from
+    from dexvip_jax.evaluate import load_run
 
-    cfg = config.from_dict(json.load(open(os.path.join(out, "config.json"))))
-    trainer = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
-    ck = Checkpointer(os.path.join(out, "checkpoints"), cfg)
-    state = ck.restore(jax.jit(trainer.init)(jax.random.PRNGKey(0)))
-    ck.close()
-    return [np.asarray(x) for x in jax.tree.leaves(state)]
+    return [np.asarray(x) for x in jax.tree.leaves(load_run(out)[2])]
 
 
 def metric_lines(out: str) -> tuple[list[dict], bool]:

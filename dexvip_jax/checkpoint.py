@@ -103,6 +103,7 @@ class Checkpointer:
         steps = [step] if step is not None else sorted(self._manager.all_steps(), reverse=True)
         if not steps or steps[0] is None:
             raise ConfigError(f"no checkpoint in {self.directory}; train first or pick the run's --out directory")
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, jax.tree.map(np.asarray, template))
         damaged, error = [], None
         for s in steps:
             try:
@@ -112,7 +113,6 @@ class Checkpointer:
                 continue
             self._check_config(saved, s)
             self._check_world(s)
-            abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, jax.tree.map(np.asarray, template))
             try:
                 restored = self._manager.restore(s, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
             except Exception as e:  # noqa: BLE001  (orbax raises many kinds)

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from dexvip_jax import config, training
-from dexvip_jax.checkpoint import Checkpointer
 from dexvip_jax.cli import main
 from dexvip_jax.errors import ConfigError
+from dexvip_jax.evaluate import load_run
 from dexvip_jax.ppo.losses import gae, ppo_loss
 from dexvip_jax.ppo.networks import ActorCritic, gaussian_log_prob
 
@@ -89,16 +89,8 @@ def test_entropy_bonus_lowers_the_loss():
 
 
 def _params(out):
-    cfg = config.from_dict(json.load(open(os.path.join(out, "config.json"))))
-    ck = Checkpointer(os.path.join(out, "checkpoints"), cfg)
-    from dexvip_jax import envs
-    from dexvip_jax.ppo.train import make_train, settings_from
-    import dataclasses
-
-    tr = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
-    state = ck.restore(jax.jit(tr.init)(jax.random.PRNGKey(0)))
-    ck.close()
-    return state
+    """The whole TrainingState at the run's latest checkpoint."""
+    return load_run(out)[2]
 
 
 def _rows(out):
