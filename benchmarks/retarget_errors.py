@@ -38,7 +38,7 @@ def main() -> int:
         joint_err.append(np.abs(r["joints"][idx] - q[idx]))
         tip_err.append(r["tip_error_m"])
     joint_err, tip_err = np.array(joint_err), np.array(tip_err)
-    shipped = {n: float(np.mean(pr["fingertip_error_m"])) for n, pr in targets.shipped().items()}
+    shipped = {n: float(np.mean(pr["fingertip_error_m"])) for n, pr in targets.shipped("synthetic").items()}
     result = {
         "device": bench.device_info(), "round_trip_poses": args.poses,
         "round_trip_joint_error_rad": {"mean": float(joint_err.mean()), "p95": float(np.percentile(joint_err, 95)),

@@ -212,11 +212,17 @@ def cmd_prior_build(args) -> int:
     from dexvip_jax.prior import build, readers
 
     name = zoo.get(args.object).name
-    if os.path.isdir(args.input):
-        poses = readers.read_images(args.input, args.model, left=args.left)
+    extra = {}
+    if args.input.startswith("mocap:"):
+        from dexvip_jax.prior import mocap
+
+        poses, extra = mocap.read(args.input, name)
+        source = args.input
+    elif os.path.isdir(args.input):
+        poses, source = readers.read_images(args.input, args.model, left=args.left), os.path.abspath(args.input)
     else:
-        poses = readers.read_keypoints(args.input, left=args.left)
-    prior = build.build_prior(poses, name, k=args.k, method=args.retarget, source=os.path.abspath(args.input))
+        poses, source = readers.read_keypoints(args.input, left=args.left), os.path.abspath(args.input)
+    prior = {**build.build_prior(poses, name, k=args.k, method=args.retarget, source=source), **extra}
     out = build.save(prior, args.out or os.path.join("priors", f"{name}.json"))
     if args.json:
         print(json.dumps(prior, indent=1))
@@ -231,8 +237,9 @@ def _print_prior(p: dict) -> None:
 
     err = p.get("fingertip_error_m")
     tail = f", fingertip error mean {1000 * sum(err) / len(err):.1f} mm" if err else ""
-    print(f"{p['object']}: {p['num_poses']} poses, k={p['k']} clusters {p['cluster_sizes']}, consensus pose "
-          f"#{p['consensus_index']}, retargeted by {p['retarget_method']}{tail}" + (" [SYNTHETIC]" if p.get("synthetic") else ""))
+    kind = "synthetic" if p.get("synthetic") else p.get("source", "")
+    print(f"{p['object']} [{kind}]: {p['num_poses']} poses, k={p['k']} clusters {p['cluster_sizes']}, consensus pose "
+          f"#{p['consensus_index']}, retargeted by {p['retarget_method']}{tail}")
     joints = ", ".join(f"{n} {v:+.2f}" for n, v in zip(scene.JOINTS, p["target_joints"]) if not n.startswith("AR"))
     print(f"  target: {joints}")
 
@@ -241,7 +248,7 @@ def cmd_prior_show(args) -> int:
     from dexvip_jax import targets
     from dexvip_jax.envs import objects as zoo
 
-    priors = targets.read(args.file, args.file) if args.file else targets.shipped()
+    priors = targets.read(args.file, args.file) if args.file else targets.shipped(args.source)
     names = [zoo.get(args.object).name] if args.object else list(priors)
     missing = [n for n in names if n not in priors]
     if missing:
@@ -431,7 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("prior", help="build or show a hand-pose prior")
     psub = pr.add_subparsers(dest="what", required=True)
     pb = psub.add_parser("build", help="human poses -> k-medoids consensus -> Adroit target")
-    pb.add_argument("--input", required=True, help="keypoints (.json/.npz), FrankMocap JSON, or a folder of images")
+    pb.add_argument("--input", required=True, help="keypoints (.json/.npz), FrankMocap JSON, a folder of images, "
+                    "or mocap:grab (GRAB motion capture from the installed myosuite)")
     pb.add_argument("--object", required=True)
     pb.add_argument("--out", help="prior JSON to write (default: priors/<object>.json)")
     pb.add_argument("--model", help="MediaPipe hand_landmarker.task, for a folder of images")
@@ -443,6 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps = psub.add_parser("show", help="print the shipped priors or a prior file")
     ps.add_argument("--object")
     ps.add_argument("--file", help="a prior JSON from `dexvip prior build` (default: the shipped priors)")
+    ps.add_argument("--source", choices=("mocap", "synthetic"), default="mocap",
+                    help="shipped priors: mocap where GRAB covers the object, synthetic elsewhere (default), or synthetic only")
     ps.add_argument("--sheet", metavar="PNG", help="also draw each consensus pose beside its Adroit pose")
     ps.add_argument("--json", action="store_true")
     ps.set_defaults(func=cmd_prior_show)

@@ -67,6 +67,9 @@ class GraspConfig:
     lift_height: float = 0.02  # m above rest that counts as lifted (``rewards.held``)
     drop_height: float = -0.1  # m; an object whose centre is below it has left the table (a metric)
     prior_files: tuple[str, ...] = ()  # priors from `dexvip prior build`, before the shipped prior_data
+    # "mocap": real human grasps (GRAB) for the 17 objects they cover, synthetic for the rest;
+    # "synthetic": the synthetic stand-ins for all (``targets.py``).
+    prior_source: str = "mocap"
     finger_weights: tuple[float, float, float, float] = (1.0, 0.75, 0.5, 0.25)  # pose error, root -> tip
     obs: str = "state"  # "state": the motor vector; "pixels": plus the egocentric RGB-D + affordance image
     # An asymmetric critic: ``obs["privileged"]`` (the critic's only) holds what the policy is not
@@ -133,6 +136,8 @@ class GraspConfig:
         if cfg.substeps < 1 or cfg.episode_length < 1:
             raise ConfigError("substeps and episode_length must be positive integers")
         methods.weights(cfg.method)  # a known method
+        if cfg.prior_source not in targets.SOURCES:
+            raise ConfigError(f"unknown prior_source {cfg.prior_source!r}; use 'mocap' or 'synthetic'")
         if cfg.obs not in ("state", "pixels"):
             raise ConfigError(f"unknown obs {cfg.obs!r}; use 'state' or 'pixels'")
         if cfg.actions not in ("relative", "absolute"):
@@ -178,7 +183,7 @@ class GraspEnv(Env):
         self._ctrl_step = jnp.asarray(step, jnp.float32)
         self.ctrl0 = jnp.clip(jnp.zeros(len(scene.JOINTS)), self._ctrl_lo, self._ctrl_hi)  # the start pose
         self._qpos0 = jnp.zeros(self.mj_model.nq, jnp.float32)
-        self._targets = jnp.asarray(targets.load_targets(config.objects, config.prior_files))
+        self._targets = jnp.asarray(targets.load_targets(config.objects, config.prior_files, config.prior_source))
         self.default_weights = {k: jnp.float32(v) for k, v in methods.weights(config.method).items()}
         self.camera = config.camera
         self._geom_rgb = jnp.asarray(np.stack([m.geom_rgba[:, :3] for m in models]), jnp.float32)

@@ -1,4 +1,11 @@
-"""Regenerate prior_data/: SYNTHETIC stand-ins for video-derived human grasp poses, and their priors.
+"""Regenerate prior_data/: priors from real motion capture (GRAB) and from SYNTHETIC stand-ins.
+
+``mocap``: for each object GRAB covers, the grasp frames of its MyoDM motions, read from the
+installed myosuite package (``dexvip_jax/prior/mocap.py``), through the same pipeline a user runs;
+writes ``prior_data/mocap.json`` (the priors only: GRAB's licence is research-only and its
+poses stay in the package).
+
+``synthetic``:
 
 DexVIP ran FrankMocap on ~26 HowTo100M frames per object; neither frames, FrankMocap's weights nor
 the MANO model can be shipped, and DexVIP released no poses. So each object gets 26 poses drawn
@@ -8,9 +15,11 @@ the camera, keypoint noise), plus ~23% distractor grasps from other templates. E
 it is synthetic. Then the same pipeline a user runs on real data builds the consensus and the
 Adroit target.
 
-    python prior_data/generate.py            # writes prior_data/poses/<object>.json, prior_data/targets.json
+    python prior_data/generate.py synthetic  # writes prior_data/poses/<object>.json, prior_data/targets.json
+    python prior_data/generate.py mocap      # writes prior_data/mocap.json (needs myosuite: make install)
 """
 
+import argparse
 import os
 import sys
 
@@ -63,7 +72,24 @@ def sample(template: str, rng) -> np.ndarray:
     return np.asarray(kp) + rng.normal(0.0, 0.003, (21, 3))
 
 
-def main() -> int:
+MOCAP_NOTE = ("real human grasps: GRAB motion capture (research-only licence) as retargeted to MyoHand by "
+              "MyoSuite's MyoDM, read from the installed myosuite==2.12.2 by prior_data/generate.py mocap")
+
+
+def mocap() -> int:
+    from dexvip_jax.prior import mocap as grab
+
+    out = {"note": MOCAP_NOTE, "objects": {}}
+    for name in track(list(grab.OBJECTS), description="mocap priors"):
+        poses, info = grab.read("mocap:grab", name)
+        prior = build.build_prior(poses, name, source="mocap:grab")
+        out["objects"][name] = {**prior, **info}
+    write_json_atomic(os.path.join(HERE, "mocap.json"), out)
+    print(f"wrote {len(out['objects'])} mocap priors to {os.path.join(HERE, 'mocap.json')}")
+    return 0
+
+
+def synthetic() -> int:
     targets = {"note": NOTE, "objects": {}}
     for i, spec in enumerate(track(zoo.CATALOGUE, description="building priors")):
         rng = np.random.default_rng(1000 + i)
@@ -82,6 +108,12 @@ def main() -> int:
     write_json_atomic(os.path.join(HERE, "targets.json"), targets)
     print(f"wrote {len(targets['objects'])} priors to {os.path.join(HERE, 'targets.json')}")
     return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("which", choices=("synthetic", "mocap"))
+    return {"synthetic": synthetic, "mocap": mocap}[p.parse_args().which]()
 
 
 if __name__ == "__main__":

@@ -49,6 +49,12 @@ def test_kmedoids_recovers_separated_clusters_and_picks_k_by_silhouette():
     assert np.linalg.norm(x[c.consensus] - centres[0]) < 1.0  # medoid of the largest cluster
     with pytest.raises(ValueError, match="symmetric"):
         kmedoids.pam(np.array([[0.0, 1.0], [2.0, 0.0]]), 1)
+    # Identical items (a motion-capture hold repeats one pose) are one cluster, never an empty second.
+    same = kmedoids.cluster(np.zeros((6, 6)))
+    assert len(same.medoids) == 1 and np.bincount(same.labels).tolist() == [6]
+    # Two groups of identical items: two clusters with every item.
+    two = kmedoids.cluster(np.kron(1.0 - np.eye(2), np.ones((3, 3))))
+    assert sorted(np.bincount(two.labels).tolist()) == [3, 3]
 
 
 def test_consensus_recovers_the_template_under_noise_and_distractors():
@@ -134,11 +140,11 @@ def test_missing_inputs_name_the_fix(tmp_path):
         readers.read_images(str(tmp_path), model=None)
 
 
-def test_shipped_priors_cover_all_objects_and_say_they_are_synthetic():
+def test_shipped_synthetic_priors_cover_all_objects_and_say_they_are_synthetic():
     from dexvip_jax import targets
     from dexvip_jax.envs import objects as zoo
 
-    priors = targets.shipped()
+    priors = targets.shipped("synthetic")
     assert set(priors) == set(zoo.NAMES)
     for name, p in priors.items():
         assert p["synthetic"] and p["num_poses"] >= 20 and len(p["target_joints"]) == 30

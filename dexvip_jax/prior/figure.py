@@ -47,6 +47,17 @@ def draw_hand(ax, kp) -> None:
     ax.set_axis_off()
 
 
+def _pair(fig, rows: int, cols: int, i: int, name: str, p: dict, label: str) -> None:
+    """The ``i``-th (human, Adroit) pair of panels on a ``rows`` x ``cols`` grid of pairs."""
+    ax = fig.add_subplot(rows, 2 * cols, 2 * i + 1, projection="3d")
+    draw_hand(ax, p["consensus_keypoints"])
+    ax.set_title(f"{name}: {label}", fontsize=7)
+    ax2 = fig.add_subplot(rows, 2 * cols, 2 * i + 2)
+    ax2.imshow(adroit_image(p["target_joints"]))
+    ax2.set_axis_off()
+    ax2.set_title("Adroit, retargeted", fontsize=7)
+
+
 def prior_sheet(priors: dict[str, dict], path: str, per_row: int = 3) -> None:
     plt = pyplot()
 
@@ -55,15 +66,24 @@ def prior_sheet(priors: dict[str, dict], path: str, per_row: int = 3) -> None:
     fig = plt.figure(figsize=(4.2 * per_row, 2.2 * rows))
     for i, name in enumerate(names):
         p = priors[name]
-        ax = fig.add_subplot(rows, 2 * per_row, 2 * i + 1, projection="3d")
-        draw_hand(ax, p["consensus_keypoints"])
-        ax.set_title(f"{name}: human ({p.get('consensus_template', 'consensus')})", fontsize=7)
-        ax2 = fig.add_subplot(rows, 2 * per_row, 2 * i + 2)
-        ax2.imshow(adroit_image(p["target_joints"]))
-        ax2.set_axis_off()
-        ax2.set_title("Adroit, retargeted", fontsize=7)
+        kind = "synthetic " + p.get("consensus_template", "") if p.get("synthetic") else p.get("source", "consensus")
+        _pair(fig, rows, per_row, i, name, p, f"human ({kind})")
     synthetic = any(p.get("synthetic") for p in priors.values())
     fig.suptitle("Consensus hand pose per object and its Adroit retargeting"
-                 + (" — SYNTHETIC stand-in poses, not human data" if synthetic else ""), fontsize=10)
+                 + (" — synthetic entries are stand-in poses, not human data" if synthetic else ""), fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     save_figure(fig, path, dpi=70)
+
+
+def comparison_sheet(sets: dict[str, dict[str, dict]], path: str) -> None:
+    """One row per object present in every set: each set's consensus pose and Adroit target side by side."""
+    plt = pyplot()
+
+    names = [n for n in next(iter(sets.values())) if all(n in s for s in sets.values())]
+    fig = plt.figure(figsize=(4.2 * len(sets), 2.2 * len(names)))
+    for r, name in enumerate(names):
+        for c, (label, priors) in enumerate(sets.items()):
+            _pair(fig, len(names), len(sets), r * len(sets) + c, name, priors[name], label)
+    fig.suptitle(" vs ".join(sets) + ": consensus hand pose per object and its Adroit retargeting", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.99))
+    save_figure(fig, path, dpi=60)

@@ -73,11 +73,13 @@ def silhouette(d: np.ndarray, labels: np.ndarray) -> float:
 
 
 def cluster(d: np.ndarray, k: int | None = None, k_max: int = 6) -> Clustering:
-    """PAM with fixed ``k``, or ``k`` in 2..k_max chosen by the silhouette."""
+    """PAM with fixed ``k``, or ``k`` in 2..k_max chosen by the silhouette among clusterings whose
+    clusters are all distinct (identical items, as a motion-capture hold gives, make one cluster)."""
     if k is not None:
         return pam(d, k)
     n = d.shape[0]
     candidates = [pam(d, kk) for kk in range(2, min(k_max, n - 1) + 1)]
+    candidates = [c for c in candidates if (np.bincount(c.labels, minlength=len(c.medoids)) > 0).all()]
     if not candidates:
         return pam(d, 1)
     return max(candidates, key=lambda c: silhouette(d, c.labels))
