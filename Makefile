@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,images]"
 	# GRAB motion capture as MyoSuite ships it, read as data (prior/mocap.py): --no-deps, since
 	# myosuite pins an older mujoco; nothing of it is imported.
 	$(PY) -m pip install -q --no-deps myosuite==2.12.2
+	$(VENV)/bin/dexvip prior landmarker
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,24 +1,46 @@
 """What real human data changes: per object, the mocap prior (GRAB grasps, ``prior/mocap.py``)
 against the synthetic stand-in: finger-joint distance between their Adroit targets, each one's
 retargeting fingertip error, and how many grasp frames and motions the mocap prior rests on.
-Writes ``benchmarks/results/prior_sources_<device>.json`` and, with ``--sheet``, a PNG that sets
-each object's mocap consensus pose beside its synthetic one.
+With ``--photos`` (Debian's 8 real hand photos, ``prior/hand_photos.py``): each photo's detected
+side against the true one, and its retargeting's finger flexion and fingertip error. Writes
+``benchmarks/results/prior_sources_<device>.json`` and, with ``--sheet``, a PNG that sets each
+object's mocap consensus pose beside its synthetic one.
 
-    python benchmarks/prior_sources.py [--sheet docs/prior_mocap_vs_synthetic.png]
+    python benchmarks/prior_sources.py --photos [--sheet docs/prior_mocap_vs_synthetic.png]
 """
 
 import argparse
 import os
 import sys
+import tempfile
 
 import numpy as np
 
 from dexvip_jax.files import write_result
 
 
+def photos(retarget) -> dict:
+    """Per real photo: true and detected side, mean finger flexion and fingertip error after retargeting."""
+    from dexvip_jax.envs import scene
+    from dexvip_jax.prior import hand_photos, readers
+
+    flexion = [scene.JOINTS.index(f"{f}J{j}") for f in ("FF", "MF", "RF", "LF") for j in (2, 1, 0)]
+    with tempfile.TemporaryDirectory() as folder:
+        labels = hand_photos.fetch(folder)
+        found, poses = readers.detect_images(folder), readers.read_images(folder)
+    out = {}
+    for f, pose in zip(found, poses):
+        r = retarget.ik(pose)
+        out[f["image"]] = {**labels[f["image"]], "true_side": labels[f["image"]]["side"], "detected_side": f["side"],
+                           "flexion_rad": float(np.mean(np.asarray(r["joints"])[flexion])),
+                           "fingertip_error_m": float(np.mean(r["tip_error_m"]))}
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sheet", metavar="PNG")
+    p.add_argument("--photos", action="store_true", help="also retarget the 8 real photos (apt-get download)")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
     if args.sheet:
@@ -46,6 +68,8 @@ def main() -> int:
               "overall": {"joint_distance_rad_mean": float(np.mean(gaps)),
                           "fingertip_error_m_mocap": float(np.mean([r["fingertip_error_m"]["mocap"] for r in rows.values()])),
                           "fingertip_error_m_synthetic": float(np.mean([r["fingertip_error_m"]["synthetic"] for r in rows.values()]))}}
+    if args.photos:
+        result["photos"] = photos(retarget)
     path = write_result(args.out, "prior_sources", result)
     print("| object | mocap frames (motions) | synthetic template | joint distance mean / max (rad) | fingertip error mocap / synthetic (mm) |")
     print("|---|---|---|---|---|")
@@ -56,6 +80,10 @@ def main() -> int:
     o = result["overall"]
     print(f"| all {len(rows)} | | | {o['joint_distance_rad_mean']:.2f} | {1000 * o['fingertip_error_m_mocap']:.1f} / "
           f"{1000 * o['fingertip_error_m_synthetic']:.1f} |")
+    if args.photos:
+        print("\n| photo | true side | detected | finger flexion (rad) | fingertip error (mm) |\n|---|---|---|---|---|")
+        for name, r in result["photos"].items():
+            print(f"| {name} | {r['true_side']} | {r['detected_side']} | {r['flexion_rad']:.2f} | {1000 * r['fingertip_error_m']:.1f} |")
     if args.sheet:
         from dexvip_jax.prior.figure import comparison_sheet
 

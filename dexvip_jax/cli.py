@@ -232,6 +232,18 @@ def cmd_prior_build(args) -> int:
     return 0
 
 
+def cmd_prior_landmarker(args) -> int:
+    from dexvip_jax.prior import landmarker
+
+    out = args.out or landmarker.default_path()
+    sha = landmarker.build(out, args.wheel)
+    if args.json:
+        print(json.dumps({"model": os.path.abspath(out), "sha256": sha}))
+    else:
+        print(f"wrote {os.path.abspath(out)} (sha256 {sha}) from {landmarker.WHEEL}'s hand networks")
+    return 0
+
+
 def _print_prior(p: dict) -> None:
     from dexvip_jax.envs import scene
 
@@ -442,12 +454,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "or mocap:grab (GRAB motion capture from the installed myosuite)")
     pb.add_argument("--object", required=True)
     pb.add_argument("--out", help="prior JSON to write (default: priors/<object>.json)")
-    pb.add_argument("--model", help="MediaPipe hand_landmarker.task, for a folder of images")
+    pb.add_argument("--model", help="MediaPipe hand_landmarker.task for a folder of images "
+                    "(default: the one `dexvip prior landmarker` built)")
     pb.add_argument("--k", type=_positive, help="clusters (default: chosen by silhouette)")
     pb.add_argument("--retarget", choices=("ik", "angles"), default="ik")
     pb.add_argument("--left", choices=("mirror", "drop"), default="mirror", help="what to do with left hands")
     pb.add_argument("--json", action="store_true")
     pb.set_defaults(func=cmd_prior_build)
+    pl = psub.add_parser("landmarker", help="build MediaPipe's hand_landmarker.task from the mediapipe 0.10.14 wheel (set-up)")
+    pl.add_argument("--out", help="where to write it (default: the path `prior build` reads, "
+                    "$DEXVIP_HAND_MODEL or ~/.cache/dexvip-jax/hand_landmarker.task)")
+    pl.add_argument("--wheel", help="a downloaded mediapipe-0.10.14 wheel (default: pip fetches it)")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_prior_landmarker)
     ps = psub.add_parser("show", help="print the shipped priors or a prior file")
     ps.add_argument("--object")
     ps.add_argument("--file", help="a prior JSON from `dexvip prior build` (default: the shipped priors)")

@@ -6,10 +6,11 @@ or raises a one-line ConfigError that names the problem and the fix.
   ``handedness``); image or world coordinates alike (the prior is invariant to both);
 * FrankMocap-style outputs (JSON or pickle-free NPZ/JSON export): per frame
   ``pred_output_list[i]["right_hand"]["pred_joints_img" | "pred_joints_smpl"]`` (21 x 3);
-* a folder of images through MediaPipe Hands (``pip install mediapipe``), when the user supplies a
-  hand-landmarker model file (``--model hand_landmarker.task``; the ``mediapipe`` wheel ships none
-  and nothing here downloads one). MediaPipe labels handedness as if the image were mirrored (a
-  selfie); for ordinary photos and video frames its labels are swapped back (``selfie=False``).
+* a folder of images through MediaPipe's Tasks HandLandmarker (the ``images`` extra), with the
+  model ``dexvip prior landmarker`` builds at set-up (``landmarker.default_path()``) or ``--model``.
+  With this model the Tasks API reports the true handedness of ordinary photos (tested on real
+  photos of left and right hands), so labels are taken as they are; ``selfie=True`` swaps them
+  for mirrored images (a front camera's preview).
 
 OpenPose hand order equals MediaPipe's (wrist, then thumb to pinky, root to tip). Left hands are
 mirrored (x -> -x) by default or dropped with ``left="drop"``.
@@ -109,28 +110,46 @@ def _frankmocap(data, path: str) -> np.ndarray:
     return _check(poses, path)
 
 
-def read_images(folder: str, model: str, left: str = "mirror", selfie: bool = False) -> np.ndarray:
-    """MediaPipe Hands world landmarks for every hand in every image of ``folder``."""
-    if not model or not os.path.isfile(model):
-        raise ConfigError("reading images needs a MediaPipe hand-landmarker model file: download "
-                          "hand_landmarker.task from the MediaPipe models page and pass --model PATH")
+def detect_images(folder: str, model: str | None = None, selfie: bool = False) -> list[dict]:
+    """Every hand MediaPipe finds in each image of ``folder``: ``{"image", "side", "keypoints"}``
+    (world landmarks, m, as detected: left hands not yet mirrored)."""
+    from dexvip_jax.prior import landmarker
+
+    model = model or landmarker.default_path()
+    if not os.path.isfile(model):
+        raise ConfigError(f"no hand-landmarker model at {model}; build it with `dexvip prior landmarker` "
+                          "(make install does) or pass --model PATH")
     images = sorted(f for f in os.listdir(folder) if f.lower().endswith(IMAGE_SUFFIXES)) if os.path.isdir(folder) else []
     if not images:
         raise ConfigError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) found")
     try:
         import mediapipe as mp
+        import PIL.Image
     except ImportError:
-        raise ConfigError("reading images needs mediapipe: pip install mediapipe") from None
+        raise ConfigError("reading images needs mediapipe: pip install -e '.[images]' (make install does)") from None
     options = mp.tasks.vision.HandLandmarkerOptions(
         base_options=mp.tasks.BaseOptions(model_asset_path=model), num_hands=2)
-    poses, hands = [], []
-    with mp.tasks.vision.HandLandmarker.create_from_options(options) as landmarker:
+    found = []
+    with mp.tasks.vision.HandLandmarker.create_from_options(options) as detector:
         for name in images:
-            result = landmarker.detect(mp.Image.create_from_file(os.path.join(folder, name)))
+            path = os.path.join(folder, name)
+            try:  # Pillow decodes what MediaPipe's own reader does not (WebP)
+                with PIL.Image.open(path) as im:
+                    pixels = np.asarray(im.convert("RGB"))
+            except (OSError, ValueError, PIL.UnidentifiedImageError):
+                raise ConfigError(f"{path}: not a readable image; remove or replace it") from None
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(pixels))
+            result = detector.detect(image)
             for lm, side in zip(result.hand_world_landmarks, result.handedness):
-                poses.append([[p.x, p.y, p.z] for p in lm])
                 label = side[0].category_name.lower()
-                hands.append(label if selfie else {"left": "right", "right": "left"}[label])
-    if not poses:
-        raise ConfigError(f"{folder}: MediaPipe found no hands in {len(images)} images")
-    return _hands(_check(poses, folder), hands, left, folder)
+                found.append({"image": name, "side": {"left": "right", "right": "left"}[label] if selfie else label,
+                              "keypoints": [[p.x, p.y, p.z] for p in lm]})
+    if not found:
+        raise ConfigError(f"{folder}: MediaPipe found no hands in {len(images)} images; use photos where a hand is visible")
+    return found
+
+
+def read_images(folder: str, model: str | None = None, left: str = "mirror", selfie: bool = False) -> np.ndarray:
+    """MediaPipe world landmarks of every hand in every image of ``folder``, as right hands."""
+    found = detect_images(folder, model, selfie)
+    return _hands(_check([f["keypoints"] for f in found], folder), [f["side"] for f in found], left, folder)
