@@ -8,7 +8,9 @@ refused with a one-line error instead of loading wrong.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 
 import jax
 import numpy as np
@@ -81,6 +83,12 @@ class Checkpointer:
 
     def save(self, step: int, state) -> None:
         state = jax.tree.map(np.asarray, state)  # host copies: device-independent, exact bits
+        # A disk that fills inside Orbax's write fails in TensorStore's threads, which print their
+        # own tracebacks; checked here first, it is one clean error and no temporary directory.
+        need = 2 * sum(x.nbytes for x in jax.tree.leaves(state)) + (1 << 20)  # the state, Orbax's metadata, slack
+        free = shutil.disk_usage(self.directory).free
+        if free < need:
+            raise OSError(errno.ENOSPC, f"{free:,} bytes free, a checkpoint needs about {need:,}", self.directory)
         items = {"state": ocp.args.StandardSave(state), "config": ocp.args.JsonSave(self.config)}
         if self.world is not None:
             items["world"] = ocp.args.JsonSave(self.world)

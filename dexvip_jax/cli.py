@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import sys
@@ -533,9 +534,22 @@ def main(argv: list[str] | None = None) -> int:
             render.select_gl()  # before MuJoCo loads
         _import_mujoco()
         enable_compilation_cache()
+        # Orbax logs each failed write with its traceback through absl before raising it; the
+        # error itself still reaches the handlers below (or the user), once.
+        logging.getLogger("absl").setLevel(logging.CRITICAL)
         return args.func(args)
     except ConfigError as e:
         print(f"dexvip: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001  (Orbax, numpy and open() each report a full disk their own way)
+        from dexvip_jax.files import disk_full
+
+        if not disk_full(e):
+            raise
+        where = getattr(args, "out", None) or getattr(args, "resume", None) or getattr(e, "filename", None) or "its output"
+        resume = " (a run resumes from its last whole checkpoint with --resume)" if args.command in ("train", "sweep") else ""
+        print(f"dexvip: error: the disk filled up (or hit a size limit) writing {where}: free space there or pass "
+              f"another --out{resume}", file=sys.stderr)
         return 2
 
 

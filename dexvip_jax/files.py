@@ -2,15 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+FULL_TEXT = ("no space left on device", "file too large", "disk quota exceeded")  # TensorStore's words for them
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether ``error``, or an error it was raised from, is a full disk, quota or file-size limit
+    (Orbax's TensorStore reports them as text, not as an ``OSError``)."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in FULL or any(t in str(error).lower() for t in FULL_TEXT):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+@contextlib.contextmanager
+def replacing(path: str):
+    """Yields a temporary path beside ``path``; renames it onto ``path`` on success, removes it on
+    any failure (a full disk included), so ``path`` is either whole or untouched."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    root, ext = os.path.splitext(path)
+    tmp = f"{root}.tmp{ext}"
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
 
 def write_text_atomic(path: str, text: str) -> str:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path + ".tmp", "w") as f:
+    with replacing(path) as tmp, open(tmp, "w") as f:
         f.write(text)
-    os.replace(path + ".tmp", path)
     return path
 
 
@@ -37,10 +66,11 @@ def pyplot():
 
 def save_figure(fig, path: str, dpi: int = 100) -> str:
     """``fig`` as a PNG at ``path``, written atomically; the figure is closed."""
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=dpi)
-    pyplot().close(fig)
-    os.replace(tmp, path)
+    try:
+        with replacing(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format="png")
+    finally:
+        pyplot().close(fig)
     return path
 
 

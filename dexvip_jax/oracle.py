@@ -104,10 +104,10 @@ def demonstrations(env, objs: np.ndarray, yaws: np.ndarray, actions: np.ndarray)
 
 def save_demos(path: str, demos: dict) -> str:
     """Write ``demos`` atomically as a compressed ``.npz``."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp.npz"
-    np.savez_compressed(tmp, **demos)
-    os.replace(tmp, path)
+    from dexvip_jax.files import replacing
+
+    with replacing(path) as tmp:
+        np.savez_compressed(tmp, **demos)
     return path
 
 

@@ -6,6 +6,7 @@ evaluation), ``checkpoints/`` (Orbax), ``tb/`` (TensorBoard events) and ``curve.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -156,7 +157,9 @@ def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, 
     columns = (TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} steps"),
                TextColumn("{task.fields[sps]:,.0f} steps/s"), TextColumn("return {task.fields[ret]}"),
                TimeElapsedColumn(), TimeRemainingColumn())
-    with open(metrics_path, "a") as f, Progress(*columns, disable=not progress) as bar:
+    # closing(): Orbax's and TensorBoard's writer threads end even when a write fails (a full disk).
+    with (contextlib.closing(checkpointer), contextlib.closing(writer), open(metrics_path, "a") as f,
+          Progress(*columns, disable=not progress) as bar):
         task = bar.add_task("train", total=cfg.num_updates * cfg.steps_per_update,
                             completed=first * cfg.steps_per_update, sps=0.0, ret="-")
         if cloned is not None:  # behaviour cloning's own result, before any RL: update 0
@@ -181,8 +184,6 @@ def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, 
                 last = {**last, **run_eval(state, f)}
             if (u + 1) % cfg.checkpoint_every == 0 or done:
                 checkpointer.save(u + 1, state)
-    checkpointer.close()
-    writer.close()
     plot_curve(rows, os.path.join(out, "curve.png"))
     elapsed = time.perf_counter() - t_start
     timed = [r["steps_per_s"] for r in rows[1:] if "steps_per_s" in r]

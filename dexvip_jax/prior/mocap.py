@@ -19,13 +19,13 @@ three joint centres (thumb: CMC, MP, IP; fingers: MCP, PIP, DIP) and its tip sit
 from __future__ import annotations
 
 import glob
-import importlib.util
 import os
 import tempfile
 
 import mujoco
 import numpy as np
 
+from dexvip_jax import quiet
 from dexvip_jax.errors import ConfigError
 
 DATASETS = ("grab",)
@@ -49,10 +49,10 @@ INSTALL = "install it with `make install` (or pip install --no-deps myosuite==2.
 
 def package_dir() -> str:
     """Where ``myosuite`` is installed (found without importing it: its imports need other pins)."""
-    spec = importlib.util.find_spec("myosuite")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(f"mocap priors read GRAB motions from the myosuite package, which is not installed; {INSTALL}")
-    return spec.submodule_search_locations[0]
+    try:
+        return quiet.asset_root("myosuite")
+    except ModuleNotFoundError:
+        raise ConfigError(f"mocap priors read GRAB motions from the myosuite package, which is not installed; {INSTALL}") from None
 
 
 def parse(source: str) -> str:
