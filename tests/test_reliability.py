@@ -84,11 +84,14 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+def _train_args(out: str) -> list[str]:
+    """`dexvip train` with the straight run's config, ending in ``--out out``."""
+    return ["train", "--preset", "cpu", "--total-steps", str(4 * 64), *[a for kv in SMALL for a in ("--set", kv)], "--out", out]
+
+
 def test_a_kill_inside_a_checkpoint_write_resumes_to_the_uninterrupted_run(straight_run, tmp_path):
     out = str(tmp_path / "run")
-    args = ["train", "--preset", "cpu", "--total-steps", str(4 * 64), "--out", out]
-    for kv in SMALL:
-        args += ["--set", kv]
+    args = _train_args(out)
     killed = subprocess.run([sys.executable, "-c", KILL_IN_CHECKPOINT, "4", *args], capture_output=True, text=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-500:]
     ckpts = os.path.join(out, "checkpoints")
@@ -133,9 +136,7 @@ def _one_line_error(done, phrase: str) -> None:
 
 def test_a_full_disk_at_a_checkpoint_is_one_line_and_the_run_resumes_whole(straight_run, tmp_path):
     out = str(tmp_path / "run")
-    args = ["train", "--preset", "cpu", "--total-steps", str(4 * 64), "--out", out]
-    for kv in SMALL:
-        args += ["--set", kv]
+    args = _train_args(out)
     full = subprocess.run([sys.executable, "-c", DISK_NEARLY_FULL, "4096", *args], capture_output=True, text=True)
     _one_line_error(full, f"dexvip: error: the disk filled up (or hit a size limit) writing {out}")
     from dexvip_jax import checkpoint
@@ -157,3 +158,43 @@ def test_a_full_disk_while_writing_a_file_is_one_line_and_leaves_nothing(tmp_pat
     full = subprocess.run([sys.executable, "-c", UNDER_SIZE_LIMIT, "200", *args], capture_output=True, text=True)
     _one_line_error(full, f"dexvip: error: the disk filled up (or hit a size limit) writing {out}")
     assert sorted(os.listdir(tmp_path)) == ["poses.json"]  # no prior, no temporary file
+
+
+def test_a_nan_observation_and_reward_in_one_env_leave_the_update_finite_and_the_others_untouched():
+    import dataclasses
+
+    import jax.numpy as jnp
+
+    from dexvip_jax import envs
+    from dexvip_jax.envs.wrappers import Wrapper
+    from dexvip_jax.ppo.train import make_train, settings_from
+
+    class Poisoned(Wrapper):
+        """Where ``info["poison"]`` is set, every observation float and the reward come out NaN."""
+
+        def reset(self, rng):
+            state = self.env.reset(rng)
+            return state.replace(info={**state.info, "poison": jnp.zeros(())})
+
+        def step(self, state, action):
+            out = self.env.step(state, action)
+            bad = state.info["poison"] > 0
+            obs = jax.tree.map(lambda x: jnp.where(bad, jnp.nan, x) if jnp.issubdtype(x.dtype, jnp.floating) else x, out.obs)
+            return out.replace(obs=obs, reward=jnp.where(bad, jnp.nan, out.reward),
+                               info={**out.info, "poison": state.info["poison"]})
+
+    cfg = small_config()
+    trainer = make_train(settings_from(cfg), Poisoned(envs.load("grasp", **dataclasses.asdict(cfg.env))))
+    clean = jax.jit(trainer.init)(jax.random.PRNGKey(0))
+    info = {**clean.env_state.info, "poison": jnp.zeros(cfg.num_envs).at[0].set(1.0)}
+    obs = jax.tree.map(lambda x: x.at[0].set(jnp.nan), clean.env_state.obs)  # env 0 starts NaN too
+    poisoned = clean.replace(env_state=clean.env_state.replace(info=info, obs=obs))
+    update = jax.jit(trainer.update)
+    after, metrics = update(poisoned)
+    assert float(metrics["nonfinite_inputs"]) >= 1
+    for leaf in jax.tree.leaves((after.params, after.opt_state, after.obs_stats, after.ret_stats, after.ret_acc)):
+        assert np.isfinite(np.asarray(leaf)).all()
+    # The other envs lived the same steps as in an update with no NaN anywhere.
+    reference, _ = update(clean.replace(env_state=clean.env_state.replace(info=info | {"poison": jnp.zeros(cfg.num_envs)})))
+    for a, b in zip(jax.tree.leaves(after.env_state.pipeline_state), jax.tree.leaves(reference.env_state.pipeline_state)):
+        np.testing.assert_array_equal(np.asarray(a)[1:], np.asarray(b)[1:])
