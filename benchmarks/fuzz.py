@@ -24,7 +24,7 @@ import numpy as np
 from dexvip_jax import bench, config, envs
 from dexvip_jax.cli import enable_compilation_cache
 from dexvip_jax.envs.wrappers import wrap_for_training
-from dexvip_jax.files import write_result
+from dexvip_jax.files import result_path, write_result
 from dexvip_jax.ppo.train import make_train, settings_from
 
 PERIODS = (1, 2, 5, 10, 50)
@@ -73,6 +73,7 @@ def fuzz_updates(updates: int = 3) -> dict:
         diverged += float(metrics["env/nonfinite"]) * cfg.steps_per_update
     leaves = jax.tree.leaves(state.params) + jax.tree.leaves(state.opt_state) + jax.tree.leaves(state.obs_stats)
     return {"updates": updates, "policy_std": float(np.exp(2.0)), "diverged_steps_seen": round(diverged),
+            "nonfinite_inputs_caught": int(metrics["nonfinite_inputs"]),  # by the trainer's NaN guard, last update
             "non_finite_parameters": int(sum((~np.isfinite(np.asarray(x))).sum() for x in leaves
                                              if np.issubdtype(np.asarray(x).dtype, np.floating)))}
 
@@ -81,7 +82,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--envs", type=int, default=64)
     p.add_argument("--steps", type=int, default=3200, help="per env (200-step episodes)")
-    p.add_argument("--backends", nargs="*", default=["mujoco", "mjx"])
+    p.add_argument("--backends", nargs="*", default=["mujoco", "mjx"],
+                   help="rows of backends not run here are kept from the existing JSON")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
     enable_compilation_cache(on_cpu=True)
@@ -91,8 +93,12 @@ def main() -> int:
         print(json.dumps(rows[-1]), file=sys.stderr)
     trainer = fuzz_updates()
     print(json.dumps(trainer), file=sys.stderr)
-    path = write_result(args.out, "fuzz", {"device": bench.device_info(), "periods": PERIODS, "backends": rows,
-                                           "trainer": trainer})
+    device = bench.device_info()
+    previous = result_path(args.out, "fuzz", device)
+    if os.path.exists(previous):  # one backend per invocation on a slow machine: keep the other's rows
+        with open(previous) as f:
+            rows = [r for r in json.load(f)["backends"] if r["backend"] not in args.backends] + rows
+    path = write_result(args.out, "fuzz", {"device": device, "periods": PERIODS, "backends": rows, "trainer": trainer})
     print(f"wrote {path}")
     return 0
 

@@ -47,11 +47,14 @@ def write_json_atomic(path: str, data) -> str:
     return write_text_atomic(path, json.dumps(data, indent=1))
 
 
+def result_path(out_dir: str, stem: str, device: dict) -> str:
+    """``out_dir/<stem>_<platform>_<device kind>.json``: one result file per benchmark and machine."""
+    return os.path.join(out_dir, f"{stem}_{device['platform']}_{device['device_kind']}".replace(" ", "_").lower() + ".json")
+
+
 def write_result(out_dir: str, stem: str, data: dict) -> str:
-    """``out_dir/<stem>_<platform>_<device kind>.json`` (``data["device"]`` names the machine)."""
-    device = data["device"]
-    name = f"{stem}_{device['platform']}_{device['device_kind']}".replace(" ", "_").lower()
-    return write_json_atomic(os.path.join(out_dir, name + ".json"), data)
+    """Write ``data`` to ``result_path`` (``data["device"]`` names the machine)."""
+    return write_json_atomic(result_path(out_dir, stem, data["device"]), data)
 
 
 def pyplot():
