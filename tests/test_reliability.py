@@ -154,7 +154,7 @@ def test_a_full_disk_while_writing_a_file_is_one_line_and_leaves_nothing(tmp_pat
     rng = np.random.default_rng(0)
     src.write_text(json.dumps({"keypoints": (rng.normal(size=(4, 21, 3)) * 0.05).tolist()}))
     out = tmp_path / "prior.json"  # a prior is several kB; the limit lets 200 bytes through
-    args = ["prior", "build", "--input", str(src), "--object", "mug", "--out", str(out)]
+    args = ["prior", "build", "--input", str(src), "--object", "mug", "--out", str(out), "--retarget", "angles"]
     full = subprocess.run([sys.executable, "-c", UNDER_SIZE_LIMIT, "200", *args], capture_output=True, text=True)
     _one_line_error(full, f"dexvip: error: the disk filled up (or hit a size limit) writing {out}")
     assert sorted(os.listdir(tmp_path)) == ["poses.json"]  # no prior, no temporary file
