@@ -172,8 +172,8 @@ def test_a_nan_observation_and_reward_in_one_env_leave_the_update_finite_and_the
     class Poisoned(Wrapper):
         """Where ``info["poison"]`` is set, every observation float and the reward come out NaN."""
 
-        def reset(self, rng):
-            state = self.env.reset(rng)
+        def reset(self, rng, **kwargs):
+            state = self.env.reset(rng, **kwargs)
             return state.replace(info={**state.info, "poison": jnp.zeros(())})
 
         def step(self, state, action):

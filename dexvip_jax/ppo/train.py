@@ -11,6 +11,7 @@ logs, evaluates and checkpoints. Every input is a traced argument, so later call
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, NamedTuple
 
 import flax.struct
@@ -57,6 +58,19 @@ class Trainer(NamedTuple):
 def as_dict(obs) -> dict[str, jax.Array]:
     """Peer envs observe a flat array; ours a dict. The network reads ``"motor"``."""
     return obs if isinstance(obs, dict) else {"motor": obs}
+
+
+def finite_rows(obs: dict) -> jax.Array:
+    """(num_envs,) whether every float of each env's observation is finite."""
+    rows = [jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1) for x in obs.values()
+            if jnp.issubdtype(x.dtype, jnp.floating)]
+    return functools.reduce(jnp.logical_and, rows)
+
+
+def zero_nonfinite(obs: dict) -> dict:
+    """The observation with each non-finite float set to 0 (what the networks read instead)."""
+    return {k: jnp.where(jnp.isfinite(x), x, 0.0) if jnp.issubdtype(x.dtype, jnp.floating) else x
+            for k, x in obs.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,16 +176,24 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         rng, k_unroll, k_sgd = jax.random.split(ts.rng, 3)
 
         def env_step(state, key):
-            obs = normalize(ts.obs_stats, state.obs)
+            # NaN guard: an env whose observation or reward is not finite (a sensor fault, a
+            # diverged peer env) gives its networks zeros instead, its reward counts 0 and its
+            # trace ends there; the normaliser takes its running mean for that row. On finite
+            # data every guard is the identity.
+            raw = as_dict(state.obs)
+            obs_ok = finite_rows(raw)
+            obs = normalize(ts.obs_stats, zero_nonfinite(raw))
             mean, log_std, value = network.apply(ts.params, obs)
             action = mean + jnp.exp(log_std) * jax.random.normal(key, mean.shape)
             nxt = batched.step(state, action)
+            ok = obs_ok & jnp.isfinite(nxt.reward)
             # The terminal observation's value (bootstrap of a time-limit end) is taken here rather
             # than after the unroll, so pixel observations are not stored twice per step.
-            terminal_value = network.apply(ts.params, normalize(ts.obs_stats, nxt.info["terminal_obs"]))[2]
-            trans = {"obs": obs, "raw_obs": {k: v for k, v in as_dict(state.obs).items() if k in ts.obs_stats},
+            terminal_value = network.apply(ts.params, normalize(ts.obs_stats, zero_nonfinite(as_dict(nxt.info["terminal_obs"]))))[2]
+            trans = {"obs": obs, "raw_obs": {k: v for k, v in raw.items() if k in ts.obs_stats}, "obs_ok": obs_ok,
                      "action": action, "logp": gaussian_log_prob(action, mean, log_std), "value": value,
-                     "reward": nxt.reward, "done": nxt.done, "truncation": nxt.info["truncation"],
+                     "reward": jnp.where(ok, nxt.reward, 0.0), "done": jnp.maximum(nxt.done, 1.0 - ok),
+                     "nonfinite": 1.0 - ok, "truncation": nxt.info["truncation"],
                      "terminal_value": terminal_value,
                      "terminal_return": nxt.info["terminal_return"], "metrics": nxt.metrics}
             return nxt, trans
@@ -227,13 +249,19 @@ def make_train(settings: Settings, env: Env) -> Trainer:
 
         (params, opt_state), losses = jax.lax.scan(epoch, (ts.params, ts.opt_state),
                                                    (jax.random.split(k_sgd, p.epochs), demo_idx))
-        obs_stats = {k: s.update(traj["raw_obs"][k]) for k, s in ts.obs_stats.items()} if p.normalize_obs else ts.obs_stats
+        def fold(stats, x, ok):  # non-finite rows count as the running mean (only when there are any)
+            guarded = lambda: stats.update(jnp.where(ok.reshape(ok.shape + (1,) * (x.ndim - 2)), x, stats.mean))  # noqa: E731
+            return jax.lax.cond(ok.all(), lambda: stats.update(x), guarded)
+
+        obs_stats = ({k: fold(s, traj["raw_obs"][k], traj["obs_ok"]) for k, s in ts.obs_stats.items()}
+                     if p.normalize_obs else ts.obs_stats)
 
         episodes = traj["done"].sum()
         metrics = {k: v.mean() for k, v in losses.items()}
         metrics.update({f"env/{k}": v.mean() for k, v in traj["metrics"].items()})
         metrics.update({
             "episodes": episodes,
+            "nonfinite_inputs": traj["nonfinite"].sum(),  # env steps the NaN guard caught
             "episode_return": jnp.where(episodes > 0, (traj["terminal_return"] * traj["done"]).sum() / jnp.maximum(episodes, 1), jnp.nan),
             "reward_per_step": traj["reward"].mean(),
             "policy_std": jnp.exp(params["params"]["log_std"]).mean(),
