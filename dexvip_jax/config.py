@@ -232,9 +232,10 @@ def _numbers(cfg, prefix: str = ""):
                 yield key, x
 
 
-def check_ranges(cfg) -> None:
-    """Every number finite and in its field's range (``RANGES``), else one line naming the fix."""
-    for key, v in _numbers(cfg):
+def check_ranges(cfg, prefix: str = "") -> None:
+    """Every number finite and in its field's range (``RANGES``), else one line naming the fix.
+    ``prefix``: where ``cfg`` sits in a TrainConfig (``"env."`` for a GraspConfig)."""
+    for key, v in _numbers(cfg, prefix):
         rule = RANGES.get(key)
         if not math.isfinite(v) or (rule and not _RULES[rule][0](v)):
             want = "a finite number" + (f" {_RULES[rule][1]}" if rule else "")

@@ -154,6 +154,9 @@ class GraspConfig:
                               "and hand_friction > 0, all finite")
         if cfg.object_mass is not None and not cfg.object_mass > 0:
             raise ConfigError(f"object_mass must be > 0 kg (or None for real masses), got {cfg.object_mass}")
+        from dexvip_jax import config as cfg_lib  # (config imports this module)
+
+        cfg_lib.check_ranges(cfg, "env.")  # every other number: finite and in its range, as on the CLI
         return cfg
 
 

@@ -1,5 +1,7 @@
 """GraspEnv on MuJoCo C (fast) and MJX (compiled once per session): rest, control, agreement, resets."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -151,6 +153,13 @@ def test_bad_env_config_is_a_one_line_error():
         envs.load("walker")
     with pytest.raises(ConfigError, match="object_mass must be > 0"):
         envs.load("grasp", object_mass=-1.0)
+    # The Python API refuses what the CLI refuses: every number finite and in its range.
+    for bad, phrase in ((dict(touch_gate=float("nan")), "env.touch_gate must be a finite number in [0, 1]"),
+                        (dict(touch_gate=1.5), "env.touch_gate must be a finite number in [0, 1]"),
+                        (dict(yaw_range_deg=(0.0, float("inf"))), "env.yaw_range_deg must be a finite number"),
+                        (dict(lift_height=-0.01), "env.lift_height must be a finite number >= 0")):
+        with pytest.raises(ConfigError, match=re.escape(phrase)):
+            envs.load("grasp", backend="mujoco", objects="mug", **bad)
 
 
 def test_an_object_pushed_off_the_table_is_counted_and_penalised_not_an_escape(env):
