@@ -16,6 +16,7 @@ and, per evaluation, ``protocol/<metric>`` lines in ``metrics.jsonl``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
 import math
@@ -120,7 +121,7 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
         cloned = jax.device_get(cloned)
     if jax.device_count() > 1 and k % jax.device_count() == 0:
         state = shard_batch(state, k)
-    update = jax.jit(jax.vmap(trainer.update, (0, None)))
+    update = jax.jit(jax.vmap(functools.partial(trainer.update, exact_when_off=False), (0, None)))
     evaluate = jax.jit(jax.vmap(trainer.evaluate))
     protocol = None
     if eval_episodes:

@@ -170,9 +170,14 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             return mean
         return mean + jnp.exp(log_std) * jax.random.normal(rng, mean.shape)
 
-    def update(ts: TrainingState, demos: dict | None = None) -> tuple[TrainingState, dict]:
+    def update(ts: TrainingState, demos: dict | None = None, exact_when_off: bool = True) -> tuple[TrainingState, dict]:
         """One PPO iteration; with ``demos`` (``dapg.demo_data``) the actor loss also has DAPG's
-        demonstration term, weighted ``ts.demo_weight * lambda1^k``, k = env steps / iteration_steps."""
+        demonstration term, weighted ``ts.demo_weight * lambda1^k``, k = env steps / iteration_steps.
+
+        ``exact_when_off`` (static): a zero demonstration weight takes plain PPO's gradient in a
+        ``lax.cond`` of its own, so it is PPO's bit for bit (a sum with 0 x the demo gradient, or one
+        fused program, rounds differently). Under ``vmap`` (a sweep) a cond computes both branches,
+        so the sweep passes False and its lanes differ from PPO in float32 rounding only."""
         rng, k_unroll, k_sgd = jax.random.split(ts.rng, 3)
 
         def env_step(state, key):
@@ -219,15 +224,39 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         w_demo = None if demos is None else dapg.demo_weight(
             ts.demo_weight, settings.dapg.lambda1, ts.env_steps / settings.dapg.iteration_steps)
 
-        def loss(params, mb, demo_idx):
-            value, metrics = ppo_loss(params, network.apply, mb, p.clip, p.value_coef, p.entropy_coef,
-                                      p.clip_value, p.normalize_advantages)
-            if demos is None:
-                return value, metrics
-            demo_lp = dapg.demo_log_prob(params, network.apply, normalize, ts.obs_stats, demos, demo_idx)
-            return value - w_demo * demo_lp, {**metrics, "loss/demo_log_prob": demo_lp}
+        def ppo_objective(params, mb):
+            return ppo_loss(params, network.apply, mb, p.clip, p.value_coef, p.entropy_coef,
+                            p.clip_value, p.normalize_advantages)
 
-        loss_grads = jax.value_and_grad(loss, has_aux=True)
+        def demo_lp(params, demo_idx):
+            return dapg.demo_log_prob(params, network.apply, normalize, ts.obs_stats, demos, demo_idx)
+
+        def dapg_objective(params, mb, demo_idx):
+            value, metrics = ppo_objective(params, mb)
+            lp = demo_lp(params, demo_idx)
+            return value - w_demo * lp, {**metrics, "loss/demo_log_prob": lp}
+
+        ppo_grads, dapg_grads = jax.value_and_grad(ppo_objective, has_aux=True), jax.value_and_grad(dapg_objective, has_aux=True)
+
+        def sgd_step(params, opt_state, mb, d_idx):
+            """One minibatch: gradient, clipping, Adam."""
+            def apply(grad_fn):
+                (_, metrics), grads = grad_fn()
+                updates, new_opt = tx.update(grads, opt_state, params)
+                return (optax.apply_updates(params, updates), new_opt), metrics
+
+            if demos is None:
+                return apply(lambda: ppo_grads(params, mb))
+            with_demos = lambda: apply(lambda: dapg_grads(params, mb, d_idx))  # noqa: E731
+            if not exact_when_off:
+                return with_demos()
+
+            def plain():  # the whole step in a branch of its own: plain PPO's program, bit for bit
+                (new, metrics) = apply(lambda: ppo_grads(params, mb))
+                return new, {**metrics, "loss/demo_log_prob": demo_lp(params, d_idx)}
+
+            return jax.lax.cond(w_demo == 0, plain, with_demos)
+
         demo_idx = None
         if demos is not None:  # a key of its own: the PPO minibatches are the same with or without demos
             demo_idx = jax.random.randint(jax.random.fold_in(k_sgd, 1), (p.epochs, p.num_minibatches, mb_size),
@@ -240,9 +269,7 @@ def make_train(settings: Settings, env: Env) -> Trainer:
                 idx, d_idx = xs
                 params, opt_state = carry
                 mb = jax.tree.map(lambda x: x[idx], batch)
-                (_, metrics), grads = loss_grads(params, mb, d_idx)
-                updates, opt_state = tx.update(grads, opt_state, params)
-                return (optax.apply_updates(params, updates), opt_state), metrics
+                return sgd_step(params, opt_state, mb, d_idx)
 
             perm = jax.random.permutation(key, n_batch).reshape(p.num_minibatches, mb_size)
             return jax.lax.scan(minibatch, carry, (perm, demo_idx))
