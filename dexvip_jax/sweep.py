@@ -2,8 +2,9 @@
 
 A sweep is a grid over ``reward.<term>`` weights times ``seeds``. Every configuration gets a
 leading axis on the TrainingState (its RNG and its reward weights are traced inputs), so K
-configurations compile once and run as one program. A configuration that diverges (NaN) is
-reported; vmapped lanes never mix, so the others are unaffected.
+configurations compile once and run as one program. A configuration that diverges (non-finite
+parameters, or every step of an update non-finite) is reported; vmapped lanes never mix, so the
+others are unaffected.
 
 Writes under ``out``: ``<config-id>/`` for each configuration (``config.json``, ``metrics.jsonl``,
 ``checkpoints/``, ``curve.png`` — each one resumable and evaluable like a single run),
@@ -162,8 +163,11 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
         for u in range(base.num_updates):
             t1 = time.perf_counter()
             state, metrics = update(state, demos)
-            ok = np.asarray(_finite(state.params))
             metrics = jax.device_get(metrics)
+            # Diverged: non-finite parameters, or every step of the update non-finite (the trainer's
+            # NaN guard keeps the parameters finite, e.g. under an infinite reward weight, but
+            # such a configuration learns nothing).
+            ok = np.asarray(_finite(state.params)) & (np.asarray(metrics["nonfinite_inputs"]) < base.steps_per_update)
             dt = time.perf_counter() - t1
             if compile_s is None:
                 compile_s = dt

@@ -136,8 +136,10 @@ def test_readers_reject_malformed_files_in_one_line(tmp_path, content, message):
 def test_missing_inputs_name_the_fix(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         readers.read_keypoints(str(tmp_path / "nope.json"))
-    with pytest.raises(ConfigError, match="hand-landmarker model file"):
-        readers.read_images(str(tmp_path), model=None)
+    with pytest.raises(ConfigError, match="no hand-landmarker model at .*; build it with `dexvip prior landmarker`"):
+        readers.read_images(str(tmp_path), model=str(tmp_path / "missing.task"))
+    with pytest.raises(ConfigError, match="no images"):
+        readers.read_images(str(tmp_path))  # the model built at set-up, an empty folder
 
 
 def test_shipped_synthetic_priors_cover_all_objects_and_say_they_are_synthetic():
