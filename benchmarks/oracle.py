@@ -1,6 +1,7 @@
 """The scripted grasp-and-lift oracle per object, under each physics setting; MuJoCo C vs MJX.
 
     python benchmarks/oracle.py [--episodes 4] [--mjx-objects apple,mug,soda_can,bottle]
+    python benchmarks/oracle.py --agreement-only --mjx-episodes 6   # MuJoCo C vs MJX alone
 
 For every physics variant (the shipped Adroit values, each tuned setting alone, all tuned: the
 default) the oracle runs the evaluation protocol on all 27 objects at 1 kg on the MuJoCo C
@@ -10,6 +11,7 @@ compared with MuJoCo C's. Writes ``benchmarks/results/oracle_<device>.json`` and
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -21,7 +23,7 @@ import numpy as np
 from dexvip_jax import bench, envs, evaluate, oracle
 from dexvip_jax.cli import enable_compilation_cache
 from dexvip_jax.envs import scene
-from dexvip_jax.files import write_result
+from dexvip_jax.files import result_path, write_result
 
 SHIPPED = dataclasses.asdict(scene.Physics.shipped())
 TUNED = dataclasses.asdict(scene.Physics())
@@ -61,12 +63,17 @@ def main() -> int:
     p.add_argument("--objects", default="all")
     p.add_argument("--mjx-objects", default="apple,mug,soda_can,bottle")
     p.add_argument("--mjx-episodes", type=int, default=2)
+    p.add_argument("--agreement-only", action="store_true",
+                   help="only the MuJoCo C vs MJX comparison; the physics variants are kept from the existing JSON")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
     enable_compilation_cache(on_cpu=True)
     result = {"device": bench.device_info(), "episodes_per_object": args.episodes, "object_mass_kg": 1.0,
               "goal": "success >= 90% of (object, yaw) cases", "variants": {}}
-    for name, physics in VARIANTS.items():
+    if args.agreement_only:
+        with open(result_path(args.out, "oracle", result["device"])) as f:
+            result = {**json.load(f), "device": result["device"]}
+    for name, physics in ({} if args.agreement_only else VARIANTS).items():
         env = envs.load("grasp", backend="mujoco", objects=args.objects, **physics)
         t0 = time.time()
         table = oracle.run(env, args.episodes)["objects"]
@@ -74,10 +81,11 @@ def main() -> int:
                                     "objects": {k: v for k, v in table.items() if k != "overall"}}
         print(f"{name:48s} success {table['overall']['success']:5.1f}%  stability {table['overall']['stability']:5.1f}%",
               flush=True)
-    tuned = result["variants"]["tuned (default)"]["objects"]
-    print("\n| object | success % | stability % |\n|---|---|---|")
-    for obj, row in tuned.items():
-        print(f"| {obj} | {row['success']:.0f} | {row['stability']:.0f} |")
+    if not args.agreement_only:
+        tuned = result["variants"]["tuned (default)"]["objects"]
+        print("\n| object | success % | stability % |\n|---|---|---|")
+        for obj, row in tuned.items():
+            print(f"| {obj} | {row['success']:.0f} | {row['stability']:.0f} |")
     if args.mjx_objects:
         result["backend_agreement"] = agreement(args.mjx_objects, args.mjx_episodes)
         print(f"\nMuJoCo C vs MJX, same plans: success agrees in "
