@@ -112,11 +112,11 @@ def grasp_keypoints(m: mujoco.MjModel, robot: np.ndarray, obj: np.ndarray, rest_
     ids = [m.joint(n).id if kind == "joint" else m.site(n).id for kind, n in KEYPOINTS]
     out = []
     for q, pose in zip(robot, obj):
+        if pose[2] - rest_z <= LIFT:
+            continue
         d.qpos[:ROBOT_DOF] = q
         d.qpos[ROBOT_DOF:ROBOT_DOF + 6] = _object_qpos(pose, m.body_pos[body])
         mujoco.mj_forward(m, d)
-        if pose[2] - rest_z <= LIFT:
-            continue
         bodies = m.geom_bodyid[np.stack([d.contact.geom1[: d.ncon], d.contact.geom2[: d.ncon]])] if d.ncon else np.zeros((2, 0), int)
         roots = m.body_rootid[bodies]
         if not (((bodies[0] == body) & (roots[1] == hand_root)) | ((bodies[1] == body) & (roots[0] == hand_root))).any():
