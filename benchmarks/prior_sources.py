@@ -21,13 +21,13 @@ from dexvip_jax.files import write_result
 
 def photos(retarget) -> dict:
     """Per real photo: true and detected side, mean finger flexion and fingertip error after retargeting."""
-    from dexvip_jax.envs import scene
     from dexvip_jax.prior import hand_photos, readers
 
-    flexion = [scene.JOINTS.index(f"{f}J{j}") for f in ("FF", "MF", "RF", "LF") for j in (2, 1, 0)]
+    flexion = list(retarget.FLEXION)
     with tempfile.TemporaryDirectory() as folder:
         labels = hand_photos.fetch(folder)
-        found, poses = readers.detect_images(folder), readers.read_images(folder)
+        found = readers.detect_images(folder)
+    poses = readers.right_hands(found, "mirror", "the photos")
     out = {}
     for f, pose in zip(found, poses):
         r = retarget.ik(pose)

@@ -19,8 +19,10 @@ pytestmark = pytest.mark.skipif(shutil.which("apt-get") is None, reason="the pho
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
+    """(folder, file name -> label, MediaPipe's detections), fetched and detected once."""
     folder = str(tmp_path_factory.mktemp("photos"))
-    return folder, hand_photos.fetch(folder)
+    labels = hand_photos.fetch(folder)
+    return folder, labels, readers.detect_images(folder)
 
 
 def test_set_up_built_the_landmarker_model_deterministically():
@@ -40,22 +42,19 @@ def test_a_wheel_whose_networks_differ_is_refused(tmp_path):
 
 
 def test_every_photo_is_one_hand_of_its_true_side(photos):
-    folder, labels = photos
+    _, labels, found = photos
     assert len(labels) == 8 and {v["side"] for v in labels.values()} == {"left", "right"}
-    found = readers.detect_images(folder)
     assert sorted(f["image"] for f in found) == sorted(labels)  # each photo: exactly one hand
     for f in found:
         assert f["side"] == labels[f["image"]]["side"], f["image"]
 
 
 def test_open_hands_retarget_open_and_fists_closed(photos):
-    from dexvip_jax.envs import scene
     from dexvip_jax.prior import retarget
 
-    folder, labels = photos
-    found = readers.detect_images(folder)
-    poses = readers.read_images(folder)  # left hands mirrored to right ones, in the same order
-    flexion = [scene.JOINTS.index(f"{f}J{j}") for f in ("FF", "MF", "RF", "LF") for j in (2, 1, 0)]
+    folder, labels, found = photos
+    poses = readers.right_hands(found, "mirror", folder)  # left hands mirrored to right ones, in order
+    flexion = list(retarget.FLEXION)
     for f, pose in zip(found, poses):
         bend = float(np.mean(np.asarray(retarget.ik(pose)["joints"])[flexion]))
         # measured: open 0.25-0.36 rad, fists 0.83-1.27 rad
@@ -65,7 +64,7 @@ def test_open_hands_retarget_open_and_fists_closed(photos):
 def test_prior_build_from_photos_needs_no_model_flag(photos, tmp_path, capsys):
     from dexvip_jax.cli import main
 
-    folder, _ = photos
+    folder, _, _ = photos
     out = tmp_path / "mug.json"
     assert main(["prior", "build", "--input", folder, "--object", "mug", "--out", str(out), "--json"]) == 0
     prior = json.loads(capsys.readouterr().out)

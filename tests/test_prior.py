@@ -92,7 +92,7 @@ def test_ik_round_trip_recovers_a_feasible_adroit_pose(fk):
 
 def test_an_open_flat_hand_retargets_to_near_zero_flexion():
     kp = np.asarray(hand.keypoints(hand.OPEN))
-    flexion = [scene.JOINTS.index(f"{f}J{j}") for f in ("FF", "MF", "RF", "LF") for j in (0, 1, 2)]
+    flexion = list(retarget.FLEXION)
     for method in (retarget.ik, retarget.angles):
         q = method(kp)["joints"]
         assert np.abs(q[flexion]).max() < 0.1, method.__name__

@@ -149,7 +149,11 @@ def detect_images(folder: str, model: str | None = None, selfie: bool = False) -
     return found
 
 
+def right_hands(found: list[dict], left: str, source: str) -> np.ndarray:
+    """(n, 21, 3) keypoints of ``detect_images``'s hands, left ones mirrored (or dropped), in order."""
+    return _hands(_check([f["keypoints"] for f in found], source), [f["side"] for f in found], left, source)
+
+
 def read_images(folder: str, model: str | None = None, left: str = "mirror", selfie: bool = False) -> np.ndarray:
     """MediaPipe world landmarks of every hand in every image of ``folder``, as right hands."""
-    found = detect_images(folder, model, selfie)
-    return _hands(_check([f["keypoints"] for f in found], folder), [f["side"] for f in found], left, folder)
+    return right_hands(detect_images(folder, model, selfie), left, folder)

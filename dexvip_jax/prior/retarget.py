@@ -34,6 +34,7 @@ ADROIT_POINTS = (("body", "palm"),) + tuple(
         (("body", "lfknuckle"), ("body", "lfmiddle"), ("body", "lfdistal"), ("site", "S_lftip")),
     ) for kind, name in chain)
 HAND_JOINTS = tuple(range(len(scene.ARM_JOINTS) + 2, len(scene.JOINTS)))  # 22 finger joints (no arm, no wrist)
+FLEXION = tuple(scene.JOINTS.index(f"{f}J{j}") for f in ("FF", "MF", "RF", "LF") for j in (2, 1, 0))  # the fingers' bends
 COUPLED = tuple((scene.JOINTS.index(f"{f}J0"), scene.JOINTS.index(f"{f}J1")) for f in ("FF", "MF", "RF", "LF"))
 BONES = tuple((c[i - 1] if i else 0, c[i]) for c in hand.CHAINS.values() for i in range(4))
 
