@@ -174,9 +174,9 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         """One PPO iteration; with ``demos`` (``dapg.demo_data``) the actor loss also has DAPG's
         demonstration term, weighted ``ts.demo_weight * lambda1^k``, k = env steps / iteration_steps.
 
-        ``exact_when_off`` (static): a zero demonstration weight takes plain PPO's gradient in a
-        ``lax.cond`` of its own, so it is PPO's bit for bit (a sum with 0 x the demo gradient, or one
-        fused program, rounds differently). Under ``vmap`` (a sweep) a cond computes both branches,
+        ``exact_when_off`` (static): a zero demonstration weight runs plain PPO's whole minibatch
+        step (gradient, clipping, Adam) in a ``lax.cond`` branch of its own, so it is PPO's bit for
+        bit (a sum with 0 x the demo gradient, or one fused program, rounds differently). Under ``vmap`` (a sweep) a cond computes both branches,
         so the sweep passes False and its lanes differ from PPO in float32 rounding only."""
         rng, k_unroll, k_sgd = jax.random.split(ts.rng, 3)
 

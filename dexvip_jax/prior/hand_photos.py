@@ -67,10 +67,11 @@ def fetch(folder: str) -> dict[str, dict]:
         raise ConfigError(f"fetching the hand photos needs Debian's apt-get and dpkg-deb ({PACKAGE})")
     os.makedirs(folder, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run(["apt-get", "download", "-q", PACKAGE], cwd=tmp, capture_output=True, text=True)
+        download = lambda: subprocess.run(["apt-get", "download", "-q", PACKAGE], cwd=tmp, capture_output=True, text=True)  # noqa: E731
+        done = download()
         if done.returncode and os.geteuid() == 0:  # a fresh image may hold no package lists yet
             subprocess.run(["apt-get", "update", "-q"], capture_output=True)
-            done = subprocess.run(["apt-get", "download", "-q", PACKAGE], cwd=tmp, capture_output=True, text=True)
+            done = download()
         debs = [f for f in os.listdir(tmp) if f.endswith(".deb")]
         if done.returncode or not debs:
             raise ConfigError(f"apt-get download {PACKAGE} failed ({done.stderr.strip()[-200:]}); run apt-get update first")
