@@ -38,9 +38,9 @@ DEMO_KEYS = ("obs", "actions", "rewards", "qpos", "held", "object", "yaw", "succ
 
 def _plan_object(job) -> list[np.ndarray]:
     """Joint targets for one object at several yaws (a worker process's unit of work)."""
-    name, mass, physics, yaws, length, substeps, lift_height, episode_length = job
+    name, mass, physics, yaws, length, substeps, lift_height, episode_length, max_step = job
     m = scene.compile_object(name, mass, physics)
-    return [grasp_plan.plan(m, float(y), length, substeps, lift_height, episode_length)[0] for y in yaws]
+    return [grasp_plan.plan(m, float(y), length, substeps, lift_height, episode_length, max_step)[0] for y in yaws]
 
 
 def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int, workers: int | None = None) -> np.ndarray:
@@ -49,7 +49,7 @@ def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int, workers: 
     c = env.config
     objs = np.asarray(objs)
     jobs = [(c.objects[o], c.object_mass, c.physics, np.asarray(yaws)[objs == o], length, c.substeps,
-             c.lift_height, c.episode_length) for o in np.unique(objs)]
+             c.lift_height, c.episode_length, c.max_target_step) for o in np.unique(objs)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers > 1:
         ctx = multiprocessing.get_context("spawn")  # never fork a process that has started XLA

@@ -103,6 +103,10 @@ class GraspConfig:
     finger_damping: float = scene.Physics.finger_damping
     reach_down: float = scene.Physics.reach_down
     hand_friction: float = scene.Physics.hand_friction
+    cone: str = scene.Physics.cone
+    condim: int = scene.Physics.condim
+    iterations: int = scene.Physics.iterations
+    slide_damping: float = scene.Physics.slide_damping
 
     @property
     def noisy(self) -> bool:
@@ -114,7 +118,18 @@ class GraspConfig:
 
     @property
     def physics(self) -> scene.Physics:
-        return scene.Physics(self.impratio, self.finger_kp, self.finger_damping, self.reach_down, self.hand_friction)
+        return scene.Physics(**{f.name: getattr(self, f.name) for f in dataclasses.fields(scene.Physics)})
+
+    @property
+    def ctrl_step(self) -> np.ndarray:
+        """(30,) the most each joint target may move in one step under relative actions."""
+        return np.array([self.step_slide if n in scene.ARM_JOINTS[:3] else self.step_arm if n in scene.ARM_JOINTS
+                         else self.step_hand for n in scene.JOINTS])
+
+    @property
+    def max_target_step(self) -> np.ndarray | None:
+        """``ctrl_step`` under relative actions; None (any jump) under absolute ones."""
+        return self.ctrl_step if self.actions == "relative" else None
 
     @property
     def reward_params(self) -> rewards.RewardParams:
@@ -174,9 +189,7 @@ class GraspEnv(Env):
         self._ctrl_lo, self._ctrl_hi = jnp.asarray(lo, jnp.float32), jnp.asarray(hi, jnp.float32)
         self._ctrl_mid = jnp.asarray((lo + hi) / 2, jnp.float32)
         self._ctrl_half = jnp.asarray((hi - lo) / 2, jnp.float32)
-        step = [config.step_slide if n in scene.ARM_JOINTS[:3] else config.step_arm if n in scene.ARM_JOINTS
-                else config.step_hand for n in scene.JOINTS]
-        self._ctrl_step = jnp.asarray(step, jnp.float32)
+        self._ctrl_step = jnp.asarray(config.ctrl_step, jnp.float32)
         self.ctrl0 = jnp.clip(jnp.zeros(len(scene.JOINTS)), self._ctrl_lo, self._ctrl_hi)  # the start pose
         self._qpos0 = jnp.zeros(self.mj_model.nq, jnp.float32)
         self._targets = jnp.asarray(targets.load_targets(config.objects, config.prior_files, config.prior_source))

@@ -35,14 +35,17 @@ ARM = np.arange(8)  # 6 arm joints and the 2 wrist joints place the palm
 HAND = np.arange(8, NJ)  # finger and thumb joints
 FINGERTIPS = ("Tch_fftip", "Tch_mftip", "Tch_rftip")
 THUMB = "Tch_thtip"
+LITTLE = np.array([scene.JOINTS.index(j) for j in ("LFJ4", "LFJ3", "LFJ2", "LFJ1", "LFJ0")])
 FINGER_SPREAD = 0.025  # m between neighbouring fingertips on the far surface
 OPEN_MARGIN = 0.05  # m outside the surface for the open claw
 SQUEEZES = (0.03, 0.05)  # m past the surface for the closing targets: firm, then harder
 LIFT = 0.10  # m
 CLEARANCE = 0.05  # m above the object's top before descending
 REACH_BELOW_TOP = 0.05  # m: the fingertips grasp at most this far below the top
-PHASES = {"reach": 40, "descend": 25, "close": 25, "settle": 5, "lift": 40}  # control steps
+PHASES = {"raise": 15, "reach": 30, "descend": 25, "close": 25, "settle": 5, "lift": 40}  # control steps
 YAW_WINDOW_DEG = 50
+AXIS_MARGIN = 0.015  # m: a grasp point on a part's axis stays this far in from its ends
+MIN_HALF = 0.005  # m: a narrower section (a blade, a grazed corner) cannot be squeezed
 LOWEST = 0.012  # m: the lowest grasp height, where the fingertips just clear the table
 
 
@@ -113,7 +116,7 @@ def grasp_sections(m, d, centre: np.ndarray) -> list[tuple[np.ndarray, float, np
     for ang in np.deg2rad(np.arange(-YAW_WINDOW_DEG, YAW_WINDOW_DEG + 1, 10)):
         n = np.array([np.sin(ang), np.cos(ang), 0.0])
         section = _section(m, d, centre, n)
-        if section is not None:
+        if section is not None and section[0] >= MIN_HALF:
             found.append((section[0] + 0.01 * abs(ang), n, *section))
     found.sort(key=lambda f: f[0])
     return [f[1:] for f in found]
@@ -127,8 +130,8 @@ def candidates(m, d) -> list[tuple[np.ndarray, float, np.ndarray]]:
     com, top = d.xipos[body], _top(m, d)
     low = min(LOWEST, top / 2)  # flat objects: half their height
     points = [np.array([com[0], com[1], max(min(com[2], top - 0.02), top - REACH_BELOW_TOP, low)])]
-    for g in np.flatnonzero(m.geom_bodyid == body):
-        centre = d.geom_xpos[g].copy()
+    geoms = np.flatnonzero(m.geom_bodyid == body)
+    for centre, g in [(_nearest_on_axis(m, d, g, com), g) for g in geoms] + [(d.geom_xpos[g].copy(), g) for g in geoms]:
         centre[2] = max(min(centre[2], _top(m, d, [g]) - 0.01), low)
         if min(np.linalg.norm(centre - p) for p in points) > 0.02:
             points.append(centre)
@@ -138,6 +141,19 @@ def candidates(m, d) -> list[tuple[np.ndarray, float, np.ndarray]]:
             if dz == 0.0 or low <= point[2] + dz <= top - 0.01:
                 out += grasp_sections(m, d, point + np.array([0.0, 0.0, dz]))[:2]
     return out or [(np.array([0.0, 1.0, 0.0]), 0.03, points[0])]
+
+
+def _nearest_on_axis(m, d, g: int, point: np.ndarray) -> np.ndarray:
+    """The point on part ``g``'s long axis nearest ``point`` (the centre of mass), at least
+    ``AXIS_MARGIN`` in from its ends: a long part held near the centre of mass does not pivot."""
+    rot = d.geom_xmat[g].reshape(3, 3)
+    if m.geom_type[g] == mujoco.mjtGeom.mjGEOM_CAPSULE:
+        axis, half = rot[:, 2], m.geom_size[g, 1]
+    else:
+        i = int(np.argmax(m.geom_size[g, :2]))
+        axis, half = rot[:, i], m.geom_size[g, i]
+    reach = max(half - AXIS_MARGIN, 0.0)
+    return d.geom_xpos[g] + axis * np.clip(axis @ (point - d.geom_xpos[g]), -reach, reach)
 
 
 def _top(m, d, geoms=None) -> float:
@@ -152,8 +168,9 @@ def _top(m, d, geoms=None) -> float:
     return top
 
 
-def motion(m, d, section, length: int, squeeze: float = SQUEEZES[0]) -> np.ndarray:
-    """(length, 30) joint targets: the scripted grasp-and-lift of one section."""
+def motion(m, d, section, length: int, squeeze: float = SQUEEZES[0], max_step: np.ndarray | None = None) -> np.ndarray:
+    """(length, 30) joint targets: the scripted grasp-and-lift of one section. A phase takes its
+    ``PHASES`` steps, or more where a joint would move further per step than ``max_step`` allows."""
     n, half, centre = section
     top = _top(m, d)
     along = np.array([-n[1], n[0], 0.0])
@@ -165,6 +182,7 @@ def motion(m, d, section, length: int, squeeze: float = SQUEEZES[0]) -> np.ndarr
     home = np.zeros(NJ)
     nominal = home.copy()
     nominal[HAND] = 0.5 * np.clip(m.actuator_ctrlrange[HAND, 1], 0, None)  # a half-closed hand
+    nominal[LITTLE] = 0.0  # the little finger, which no target places, straight: curled, it hangs below the others
     touch = _ik(m, d, sites(0.0), nominal, np.arange(NJ), q_nom=nominal)
     closed = _ik(m, d, sites(-squeeze), touch, HAND, iters=200)
     claw = _ik(m, d, sites(OPEN_MARGIN), touch, HAND, iters=200)
@@ -178,25 +196,33 @@ def motion(m, d, section, length: int, squeeze: float = SQUEEZES[0]) -> np.ndarr
     if lifted[1] > m.jnt_range[1, 1]:
         lifted = _palm_ik(m, d, closed, np.array([0.0, 0.0, LIFT]))
         lifted[HAND] = closed[HAND]
+    raised = home.copy()  # straight up first, so the fingers do not sweep into a tall object
+    raised[1], raised[HAND] = max(home[1], above[1]), claw[HAND]
     path = [home]
-    for target, steps in zip((above, claw, closed, closed, lifted), PHASES.values()):
+    for target, steps in zip((raised, above, claw, closed, closed, lifted), PHASES.values()):
         start = path[-1]
+        if max_step is not None:
+            steps = max(steps, int(np.ceil(np.max(np.abs(target - start) / max_step) - 1e-6)))
         path += [start + (target - start) * (i + 1) / steps for i in range(steps)]
     path = np.array(path[1:])
     hold = np.repeat(path[-1:], max(0, length - len(path)), axis=0)
     return np.concatenate([path, hold])[:length]
 
 
-def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float, window: int = 50) -> bool:
+def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float, window: int = 50,
+          max_step: np.ndarray | None = None) -> bool:
     """Whether ``targets`` (T, 30) hold the object (``rewards.held``'s condition, read from MuJoCo's
-    contact list) for the last ``window`` steps, simulated on the planner's own copy of the model."""
+    contact list) for the last ``window`` steps, simulated on the planner's own copy of the model
+    and followed as the env's actions follow them (at most ``max_step`` per step)."""
     d = _start(m, yaw)
     body, table = m.body("object").id, m.geom("table_top").id
     hand = {m.geom(g).id for g in scene.HAND_COLLIDERS}
     rest = d.xipos[body][2]
     lo, hi = m.actuator_ctrlrange.T
+    ctrl = np.clip(np.zeros(NJ), lo, hi)
     for t, q in enumerate(targets):
-        d.ctrl[:] = np.clip(q, lo, hi)
+        ctrl = np.clip(q if max_step is None else ctrl + np.clip(q - ctrl, -max_step, max_step), lo, hi)
+        d.ctrl[:] = ctrl
         mujoco.mj_step(m, d, substeps)
         if t < len(targets) - window:
             continue
@@ -218,7 +244,7 @@ def _start(m, yaw: float):
 
 
 def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_height: float = 0.02,
-         episode_length: int = 200) -> tuple[np.ndarray, int]:
+         episode_length: int = 200, max_step: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """(length, 30) joint targets for the object at ``yaw`` (rad), and how many candidate grasps
     were simulated: the first candidate that holds the object through the episode on the
     planner's own model, else the first candidate (a plan that fails, honestly executed)."""
@@ -227,8 +253,8 @@ def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_hei
     options = [(section, squeeze) for squeeze in SQUEEZES for section in sections]
     first = None
     for i, (section, squeeze) in enumerate(options):
-        targets = motion(m, d, section, length, squeeze)
+        targets = motion(m, d, section, length, squeeze, max_step)
         first = targets if first is None else first
-        if holds(m, yaw, targets[:episode_length], substeps, lift_height):
+        if holds(m, yaw, targets[:episode_length], substeps, lift_height, max_step=max_step):
             return targets, i + 1
     return first, len(options)

@@ -84,11 +84,16 @@ class Physics:
     finger_damping: float = 0.5
     reach_down: float = 0.10  # m the vertical arm slide may go below its start (shipped 0)
     hand_friction: float = 1.5  # sliding friction of hand-object contacts (shipped 1)
+    cone: str = "pyramidal"  # friction cone: "pyramidal" (shipped) or "elliptic"
+    condim: int = 3  # hand-object contact dimension: 3 sliding (shipped), 4 + torsional, 6 + rolling
+    iterations: int = 6  # Newton solver iterations
+    slide_damping: float = 60.0  # N s/m on the three arm slides (shipped 20: a 0.1 m step overshoots ~50%)
 
     @classmethod
     def shipped(cls) -> "Physics":
         """The Adroit model's own values."""
-        return cls(impratio=1.0, finger_kp=1.0, finger_damping=0.05, reach_down=0.0, hand_friction=1.0)
+        return cls(impratio=1.0, finger_kp=1.0, finger_damping=0.05, reach_down=0.0, hand_friction=1.0,
+                   cone="pyramidal", condim=3, iterations=6, slide_damping=20.0)
 
 
 FINGER_JOINTS = HAND_JOINTS[2:]  # after the wrist: the 22 finger and thumb joints
@@ -135,6 +140,8 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
         act = spec.actuator("A_" + name)
         act.biasprm[1] = -act.gainprm[0]
     spec.joint("ARTy").range[0] = spec.actuator("A_ARTy").ctrlrange[0] = -physics.reach_down
+    for name in ARM_JOINTS[:3]:
+        spec.joint(name).damping[0] = physics.slide_damping
     for name in FINGER_JOINTS:
         act = spec.actuator("A_" + name)
         act.gainprm[0], act.biasprm[1] = physics.finger_kp, -physics.finger_kp
@@ -144,11 +151,11 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
     opt.timestep = TIMESTEP
     opt.integrator = mujoco.mjtIntegrator.mjINT_EULER
     opt.solver = mujoco.mjtSolver.mjSOL_NEWTON
-    opt.iterations = 6
+    opt.iterations = physics.iterations
     opt.ls_iterations = 8
     opt.noslip_iterations = 0
     opt.jacobian = mujoco.mjtJacobian.mjJAC_DENSE
-    opt.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
+    opt.cone = {"pyramidal": mujoco.mjtCone.mjCONE_PYRAMIDAL, "elliptic": mujoco.mjtCone.mjCONE_ELLIPTIC}[physics.cone]
     opt.impratio = physics.impratio
     opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_AUTORESET
     spec.nconmax = -1
@@ -179,7 +186,7 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
         g.conaffinity = 0
     for hand in HAND_COLLIDERS:
         for slot in SLOTS:
-            spec.add_pair(geomname1=hand, geomname2=slot, condim=3,
+            spec.add_pair(geomname1=hand, geomname2=slot, condim=physics.condim,
                           friction=(physics.hand_friction, physics.hand_friction, 0.005, 0.0001, 0.0001))
     for slot in SLOTS:
         spec.add_pair(geomname1=slot, geomname2="table_top", condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
