@@ -1,7 +1,7 @@
 """The scripted grasp-and-lift oracle per object, under each physics setting; MuJoCo C vs MJX.
 
     python benchmarks/oracle.py [--episodes 4] [--mjx-objects apple,mug,soda_can,bottle]
-    python benchmarks/oracle.py --agreement-only --mjx-episodes 6   # MuJoCo C vs MJX alone
+    python benchmarks/oracle.py --agreement-only   # MuJoCo C vs MJX alone
 
 For every physics variant (the shipped Adroit values, each tuned setting alone, all tuned: the
 default) the oracle runs the evaluation protocol on all 27 objects at 1 kg on the MuJoCo C
@@ -28,14 +28,25 @@ from dexvip_jax.files import result_path, write_result
 SHIPPED = dataclasses.asdict(scene.Physics.shipped())
 TUNED = dataclasses.asdict(scene.Physics())
 VARIANTS = {
-    "shipped (impratio 1, finger kp 1, damping 0.05, no reach below start, friction 1)": SHIPPED,
+    "shipped (impratio 1, finger kp 1, damping 0.05, no reach below start, friction 1, slide damping 20)": SHIPPED,
     "impratio 10 only": {**SHIPPED, "impratio": TUNED["impratio"]},
     "finger kp 10, damping 0.5 only": {**SHIPPED, "finger_kp": TUNED["finger_kp"],
                                        "finger_damping": TUNED["finger_damping"]},
     "reach 10 cm below start only": {**SHIPPED, "reach_down": TUNED["reach_down"]},
+    "slide damping 60 only": {**SHIPPED, "slide_damping": TUNED["slide_damping"]},
     "all tuned but reach": {**TUNED, "reach_down": SHIPPED["reach_down"]},
     "all tuned but friction 1": {**TUNED, "hand_friction": SHIPPED["hand_friction"]},
     "all tuned but finger kp 5, damping 0.25": {**TUNED, "finger_kp": 5.0, "finger_damping": 0.25},
+    "all tuned but finger kp 20, damping 1": {**TUNED, "finger_kp": 20.0, "finger_damping": 1.0},
+    "all tuned but slide damping 20": {**TUNED, "slide_damping": SHIPPED["slide_damping"]},
+    "all tuned but slide damping 40": {**TUNED, "slide_damping": 40.0},
+    "all tuned but slide damping 80": {**TUNED, "slide_damping": 80.0},
+    "all tuned + elliptic cones (impratio 1)": {**TUNED, "cone": "elliptic", "impratio": 1.0},
+    "all tuned + elliptic cones (impratio 10: diverges)": {**TUNED, "cone": "elliptic"},
+    "all tuned + elliptic cones (impratio 3)": {**TUNED, "cone": "elliptic", "impratio": 3.0},
+    "all tuned + condim 4 (torsional friction)": {**TUNED, "condim": 4},
+    "all tuned + condim 6 (rolling friction)": {**TUNED, "condim": 6},
+    "all tuned + 20 solver iterations": {**TUNED, "iterations": 20},
     "tuned (default)": TUNED,
 }
 
@@ -61,8 +72,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--episodes", type=int, default=4, help="per object and variant")
     p.add_argument("--objects", default="all")
-    p.add_argument("--mjx-objects", default="apple,mug,soda_can,bottle")
-    p.add_argument("--mjx-episodes", type=int, default=2)
+    p.add_argument("--mjx-objects", default="apple,mug,soda_can,bottle,hammer,knife,jug,banana")
+    p.add_argument("--mjx-episodes", type=int, default=4)
     p.add_argument("--agreement-only", action="store_true",
                    help="only the MuJoCo C vs MJX comparison; the physics variants are kept from the existing JSON")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
