@@ -100,6 +100,11 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
     if os.path.exists(os.path.join(out, "summary.json")):
         raise ConfigError(f"{out} already holds a sweep; choose another --out")
     os.makedirs(out, exist_ok=True)
+    if base.env.demo_start > 0 and not base.env.start_states:  # one set of start states for every lane
+        from dexvip_jax.training import record_start_states
+
+        base = record_start_states(base, out)
+        runs = [(cid, dataclasses.replace(c, env=base.env)) for cid, c in runs]
     with RunLock(out):  # a second writer is refused with one line
         return _run(base, runs, out, progress, eval_episodes, eval_every, force)
 

@@ -88,6 +88,21 @@ def plot_curve(rows: list[dict], path: str) -> None:
     save_figure(fig, path)
 
 
+START_EPISODES = 8  # oracle episodes per object (yaws over [0, 180)) recorded for demonstration starts
+
+
+def record_start_states(cfg: cfg_lib.TrainConfig, out: str) -> cfg_lib.TrainConfig:
+    """``cfg`` with ``env.start_states`` set: with ``env.demo_start`` > 0 and none given, the oracle
+    records ``START_EPISODES`` per object of the run (its own env settings) into ``out/starts/``."""
+    if cfg.env.demo_start == 0 or cfg.env.start_states:
+        return cfg
+    from dexvip_jax import oracle
+
+    where = os.path.join(out, "starts")
+    oracle.oracle(dataclasses.replace(cfg.env, demo_start=0.0), START_EPISODES, 1.0, where)
+    return dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, start_states=os.path.join(where, "demos.npz")))
+
+
 def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bool = True) -> dict:
     """Train ``cfg`` into ``out`` (continuing its latest checkpoint when ``resume``); returns a summary."""
     out = os.path.abspath(out)
@@ -98,6 +113,7 @@ def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bo
     if resume and not steps:  # killed before its first checkpoint was complete
         print(f"dexvip: {out} has no finished checkpoint yet; starting its run from the beginning", file=sys.stderr)
         resume = False
+    cfg = record_start_states(cfg, out) if not resume else cfg
     env = envs.load("grasp", **dataclasses.asdict(cfg.env))
     demos = dapg.run_demos(cfg, env, out) if cfg.method == "dapg" else None  # refused before out exists
     os.makedirs(out, exist_ok=True)

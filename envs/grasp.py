@@ -108,6 +108,12 @@ class GraspConfig:
     iterations: int = scene.Physics.iterations
     slide_damping: float = scene.Physics.slide_damping
 
+    # Training starts (a curriculum; evaluation always starts at the start pose): a share
+    # ``demo_start`` of training episodes begins at a random step of a successful episode in
+    # ``start_states`` (a `dexvip oracle` demos.npz; a training run records one when it is "").
+    start_states: str = ""
+    demo_start: float = 0.0
+
     @property
     def noisy(self) -> bool:
         return any(getattr(self, k) > 0 for k in NOISE if k != "noise_freeze_frames")
@@ -163,6 +169,8 @@ class GraspConfig:
         # The bounds RANGES has no rule for:
         if not 8 <= cfg.image_size <= 512:
             raise ConfigError(f"image_size must be in 8..512 pixels, got {cfg.image_size}")
+        if cfg.cone not in ("pyramidal", "elliptic") or cfg.condim not in (3, 4, 6):
+            raise ConfigError(f"cone must be 'pyramidal' or 'elliptic' and condim 3, 4 or 6, got {cfg.cone!r} and {cfg.condim}")
         if not (cfg.impratio >= 1 and cfg.reach_down <= 0.2):
             raise ConfigError(f"impratio must be >= 1 and reach_down in [0, 0.2] m, got {cfg.impratio} and {cfg.reach_down}")
         return cfg
@@ -197,6 +205,7 @@ class GraspEnv(Env):
         self.camera = config.camera
         self._geom_rgb = jnp.asarray(np.stack([m.geom_rgba[:, :3] for m in models]), jnp.float32)
         self._geom_aff = jnp.asarray(np.stack([scene.affordance_geoms(m) for m in models]))
+        self._starts = self._start_states() if config.demo_start > 0 else None
 
     # -- Brax Env contract ------------------------------------------------------------------
 
@@ -223,25 +232,38 @@ class GraspEnv(Env):
         return self.config.backend
 
     def reset(self, rng: jax.Array, active=True) -> State:
-        """``active=False`` may skip the physics work: the caller will discard this state."""
-        k_obj, k_yaw, k_noise = jax.random.split(rng, 3)
+        """``active=False`` may skip the physics work: the caller will discard this state. With
+        ``demo_start`` > 0, that share of episodes starts from a demonstration's state instead."""
+        k_obj, k_yaw, k_noise, k_use, k_row = jax.random.split(rng, 5)
         obj = jax.random.randint(k_obj, (), 0, len(self.config.objects))
         lo, hi = np.deg2rad(self.config.yaw_range_deg)
-        return self.reset_to(obj, jax.random.uniform(k_yaw, (), minval=lo, maxval=hi), active, k_noise)
+        yaw = jax.random.uniform(k_yaw, (), minval=lo, maxval=hi)
+        if self._starts is None:
+            return self.reset_to(obj, yaw, active, k_noise)
+        row = jax.random.randint(k_row, (), 0, self._starts["obj"].shape[0])
+        start = {k: v[row] for k, v in self._starts.items()}
+        use = jax.random.uniform(k_use) < self.config.demo_start
+        return self.reset_to(jnp.where(use, start["obj"], obj), jnp.where(use, start["yaw"], yaw), active, k_noise,
+                             (use, start["qpos"], start["ctrl"]))
 
-    def reset_to(self, obj: jax.Array, yaw: jax.Array, active=True, rng: jax.Array | None = None) -> State:
+    def reset_to(self, obj: jax.Array, yaw: jax.Array, active=True, rng: jax.Array | None = None,
+                 start=None) -> State:
         """The start state with object ``obj`` (index into ``config.objects``) turned by ``yaw`` rad;
-        ``rng`` seeds the observation noise (only used when noise is on)."""
+        ``rng`` seeds the observation noise (only used when noise is on). ``start``: (use, qpos,
+        ctrl) of a demonstration state, taken where ``use``."""
         quat = jnp.array([jnp.cos(yaw / 2), 0.0, 0.0, jnp.sin(yaw / 2)])
-        qpos = self._qpos0.at[OBJ_QPOS].set(jnp.concatenate([jnp.zeros(3), quat]))
+        qpos, ctrl = self._qpos0.at[OBJ_QPOS].set(jnp.concatenate([jnp.zeros(3), quat])), self.ctrl0
+        if start is not None:
+            qpos, ctrl = jnp.where(start[0], start[1], qpos), jnp.where(start[0], start[2], ctrl)
         data = self.physics.init(obj, qpos, active)
         f = self.features(obj, data)
+        rest = f.obj_com[2] if start is None else jnp.where(start[0], self._com[obj, 2], f.obj_com[2])
         zero = jnp.zeros(())
         metrics = {k: zero for k in METRICS}
         noise = {"rng": jax.random.PRNGKey(0) if rng is None else rng, "frozen": f.aff_points, "freeze_left": zero}
-        obs, noise = self._obs(obj, data, f, noise, self.ctrl0, f.obj_com[2], active)
-        info = {"obj": obj, "yaw": yaw, "rest_height": f.obj_com[2], "reward_weights": self.default_weights,
-                "noise": noise, "ctrl": self.ctrl0, "gravity": jnp.ones(())}
+        obs, noise = self._obs(obj, data, f, noise, ctrl, rest, active)
+        info = {"obj": obj, "yaw": yaw, "rest_height": rest, "reward_weights": self.default_weights,
+                "noise": noise, "ctrl": ctrl, "gravity": jnp.ones(())}
         return State(pipeline_state=data, obs=obs, reward=zero, done=zero, metrics=metrics, info=info)
 
     def step(self, state: State, action: jax.Array, object_force: jax.Array | None = None) -> State:
@@ -294,6 +316,30 @@ class GraspEnv(Env):
         if self.relative:
             return jnp.clip((target - ctrl) / self._ctrl_step, -1.0, 1.0)
         return jnp.clip((target - self._ctrl_mid) / self._ctrl_half, -1.0, 1.0)
+
+    def _start_states(self) -> dict:
+        """Every step of every successful episode in ``config.start_states`` whose object this env
+        has: object index, yaw, qpos after the step, and the joint targets it left (replayed from
+        the actions with this env's own mapping)."""
+        from dexvip_jax import oracle
+
+        c = self.config
+        if not c.start_states:
+            raise ConfigError("env.demo_start needs env.start_states: a `dexvip oracle --out DIR` DIR/demos.npz "
+                              "(`dexvip train` records one when it is left empty)")
+        demos = oracle.load_demos(c.start_states)
+        rows = np.flatnonzero(demos["success"] & np.isin(demos["object"], c.objects))
+        if not len(rows) or demos["qpos"].shape[-1] != self.mj_model.nq or demos["actions"].shape[-1] != self.action_size:
+            raise ConfigError(f"{c.start_states} has no successful episode of {', '.join(c.objects)} for this env; "
+                              f"record them with `dexvip oracle --objects {','.join(c.objects)} --out DIR`")
+        actions = jnp.asarray(demos["actions"][rows], jnp.float32)
+        ctrl = jax.vmap(lambda seq: jax.lax.scan(lambda u, a: (self.ctrl_for_action(a, u),) * 2, self.ctrl0, seq)[1])(actions)
+        steps = actions.shape[1]
+        obj = np.array([c.objects.index(n) for n in demos["object"][rows]])
+        return {"obj": jnp.asarray(np.repeat(obj, steps), jnp.int32),
+                "yaw": jnp.asarray(np.repeat(demos["yaw"][rows], steps), jnp.float32),
+                "qpos": jnp.asarray(demos["qpos"][rows].reshape(len(rows) * steps, -1), jnp.float32),
+                "ctrl": ctrl.reshape(len(rows) * steps, -1)}
 
     def actions_for_targets(self, targets: jax.Array) -> jax.Array:
         """(..., T, nu) actions that follow joint targets (..., T, nu) from the start pose, as

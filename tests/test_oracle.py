@@ -106,3 +106,45 @@ def test_planner_holds_check_agrees_with_the_env(env):
     assert demo["success"][0] and tried >= 1
     d = mujoco.MjData(m)
     assert d.qpos.shape[0] == demo["qpos"].shape[-1]
+
+
+@pytest.fixture(scope="module")
+def demos_path(tmp_path_factory, env):
+    out = str(tmp_path_factory.mktemp("starts"))
+    oracle.oracle(env.config, 2, 1.0, out)
+    return os.path.join(out, "demos.npz")
+
+
+def test_demonstration_starts_begin_at_recorded_states_and_a_held_start_stays_held(env, demos_path):
+    """Known answers for the start curriculum: a reset lands exactly on a recorded state of its
+    object, its rest height is the object's on the table, and a state the oracle held stays held
+    under zero (hold) actions."""
+    import jax
+
+    starts = envs.load("grasp", backend="mujoco", objects="apple,soda_can", demo_start=1.0, start_states=demos_path)
+    table = np.asarray(starts._starts["qpos"])
+    states = jax.jit(jax.vmap(starts.reset))(jax.random.split(jax.random.PRNGKey(0), 8))
+    plain = jax.vmap(env.reset_to)(states.info["obj"], states.info["yaw"])
+    for i in range(8):
+        row = np.flatnonzero(np.abs(table - np.asarray(states.pipeline_state.qpos[i])).max(axis=1) == 0)
+        assert len(row) and int(starts._starts["obj"][row[0]]) == int(states.info["obj"][i])
+    np.testing.assert_allclose(states.info["rest_height"], plain.info["rest_height"], atol=1e-6)
+    last = env.config.episode_length - 1  # each episode's final state: the oracle held it
+    for k in (last, table.shape[0] - 1):
+        s = starts.reset_to(starts._starts["obj"][k], starts._starts["yaw"][k],
+                            start=(True, starts._starts["qpos"][k], starts._starts["ctrl"][k]))
+        step = jax.jit(starts.step)
+        held = []
+        for _ in range(20):
+            s = step(s, jnp.zeros(30))
+            held.append(float(s.metrics["held"]))
+        assert held == [1.0] * 20
+
+
+def test_demonstration_starts_refuse_a_missing_or_unfit_file(demos_path):
+    with pytest.raises(ConfigError, match="env.start_states"):
+        envs.load("grasp", backend="mujoco", objects="apple", demo_start=0.5)
+    with pytest.raises(ConfigError, match="no successful episode of mug"):
+        envs.load("grasp", backend="mujoco", objects="mug", demo_start=0.5, start_states=demos_path)
+    with pytest.raises(ConfigError, match="env.demo_start"):
+        envs.load("grasp", backend="mujoco", objects="apple", demo_start=1.5, start_states=demos_path)
