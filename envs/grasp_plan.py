@@ -3,20 +3,24 @@
 Per (object, yaw), on the object's compiled MuJoCo model:
 
 1. **Where to grasp.** Through the centre of mass (at most 5 cm below the object's top, where
-   the fingertips reach) and through each part's centre (at its own height), ray casts find the
-   narrowest horizontal sections among the directions the hand can face (fingers ahead, within 50
-   degrees of +y): the fingers go on the far side, the thumb on the near side.
+   the fingertips reach), through the point of each part's long axis nearest the centre of mass
+   (a long part held there does not pivot) and through each part's centre, ray casts find the
+   narrowest horizontal sections (at least 1 cm wide) among the directions the hand can face
+   (fingers ahead, within 90 degrees of +y): the fingers go on the far side, the thumb on the near.
 2. **How.** Damped-least-squares IK over all 30 joints puts the index, middle and ring fingertips
-   on the far surface (2.5 cm apart) and the thumb tip on the near one. Hand-only IK then gives a
-   wide-open claw (5 cm outside the surface) and a squeeze (targets 3 or 5 cm past the surface,
-   which the position servos turn into grip force).
-3. **Motion.** Joint-space moves: to the open claw raised 5 cm above the object's top, straight
-   down (the ARTy slide is world z), close, lift 10 cm straight up, hold until the episode ends
-   and through the stability forces.
+   on the far surface (2.5 cm apart) and the thumb tip on the near one, the little finger straight
+   (curled, it hangs below the others onto the object). Hand-only IK then gives a wide-open claw
+   (5 cm outside the surface) and a squeeze (targets 3 or 5 cm past the surface, which the
+   position servos turn into grip force).
+3. **Motion.** Joint-space moves: straight up (so the fingers do not sweep into a tall object),
+   to the open claw 5 cm above the object's top, straight down (the ARTy slide is world z),
+   close, lift 20 cm straight up (a long object tilting in the grasp still clears the table), hold
+   until the episode ends and through the stability forces. A phase takes longer where a joint
+   would move further per step than the env's relative actions allow, so the env follows the plan.
 4. **Check.** Candidates (each point's two narrowest sections, at its height and 2 cm higher and
    lower; all with the 3 cm squeeze, then all with 5 cm) are simulated in order on the planner's
-   own copy of the MuJoCo model; the first that holds the object for the last 50 steps is
-   executed, else the first.
+   own copy of the MuJoCo model, targets followed at the env's per-step rate; the first that
+   holds the object for the last 50 steps is executed, else the first.
 
 The joint targets become actions with the env's own inverse action mapping
 (``GraspEnv.actions_for_targets``), so the oracle follows any change of action parametrisation.

@@ -77,6 +77,10 @@ class Physics:
     ``reach_down`` 0.10 m: the shipped vertical slide stops at its start height, where the
     fingertips cannot reach below ~5 cm, so no object lower than that could be grasped.
     ``hand_friction`` 1.5 (shipped 1): rubber-like fingertips on household objects.
+    ``slide_damping`` 60 (shipped 20) on the arm slides: at 20 a step of the target overshoots by
+    ~50% (``benchmarks/arm_step.py``) and a reach swings the fingers into the object.
+    ``cone``, ``condim`` and ``iterations`` stay the shipped ones: elliptic cones, torsional or
+    rolling friction and 20 iterations lifted no more with the oracle (elliptic at impratio 10 diverges).
     """
 
     impratio: float = 10.0

@@ -129,6 +129,9 @@ def test_demonstration_starts_begin_at_recorded_states_and_a_held_start_stays_he
         row = np.flatnonzero(np.abs(table - np.asarray(states.pipeline_state.qpos[i])).max(axis=1) == 0)
         assert len(row) and int(starts._starts["obj"][row[0]]) == int(states.info["obj"][i])
     np.testing.assert_allclose(states.info["rest_height"], plain.info["rest_height"], atol=1e-6)
+    fresh = starts.reset(jax.random.PRNGKey(0), demo_start=False)  # what evaluation draws: the start pose
+    np.testing.assert_array_equal(fresh.pipeline_state.qpos[:30], 0.0)
+    np.testing.assert_array_equal(fresh.info["ctrl"], starts.ctrl0)
     last = env.config.episode_length - 1  # each episode's final state: the oracle held it
     for k in (last, table.shape[0] - 1):
         s = starts.reset_to(starts._starts["obj"][k], starts._starts["yaw"][k],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from typing import Any, Callable, NamedTuple
 
 import flax.struct
@@ -304,7 +305,10 @@ def make_train(settings: Settings, env: Env) -> Trainer:
     def evaluate(ts: TrainingState, rng: jax.Array) -> dict:
         """Deterministic policy, ``eval_envs`` fresh episodes of ``episode_length`` steps, rewarded
         with the weights the run trains with."""
-        state = jax.vmap(env.reset)(jax.random.split(rng, settings.eval_envs))
+        reset = env.reset  # from the start pose: never a training-only demonstration start
+        if "demo_start" in inspect.signature(env.reset).parameters:
+            reset = functools.partial(env.reset, demo_start=False)
+        state = jax.vmap(reset)(jax.random.split(rng, settings.eval_envs))
         if "reward_weights" in state.info:
             run_weights = {k: v[0] for k, v in ts.env_state.info["reward_weights"].items()}
             state = with_weights(state, run_weights, settings.eval_envs)
