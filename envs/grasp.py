@@ -235,12 +235,13 @@ class GraspEnv(Env):
         """``active=False`` may skip the physics work: the caller will discard this state. With
         ``config.demo_start`` > 0, that share of episodes starts from a demonstration's state
         instead, unless ``demo_start`` is False (evaluation)."""
-        k_obj, k_yaw, k_noise, k_use, k_row = jax.random.split(rng, 5)
+        k_obj, k_yaw, k_noise = jax.random.split(rng, 3)
         obj = jax.random.randint(k_obj, (), 0, len(self.config.objects))
         lo, hi = np.deg2rad(self.config.yaw_range_deg)
         yaw = jax.random.uniform(k_yaw, (), minval=lo, maxval=hi)
         if self._starts is None or not demo_start:
             return self.reset_to(obj, yaw, active, k_noise)
+        k_use, k_row = jax.random.split(jax.random.fold_in(rng, 1))  # the start-pose draws stay as they were
         row = jax.random.randint(k_row, (), 0, self._starts["obj"].shape[0])
         start = {k: v[row] for k, v in self._starts.items()}
         use = jax.random.uniform(k_use) < self.config.demo_start
