@@ -92,14 +92,16 @@ START_EPISODES = 8  # oracle episodes per object (yaws over [0, 180)) recorded f
 
 
 def record_start_states(cfg: cfg_lib.TrainConfig, out: str) -> cfg_lib.TrainConfig:
-    """``cfg`` with ``env.start_states`` set: with ``env.demo_start`` > 0 and none given, the oracle
-    records ``START_EPISODES`` per object of the run (its own env settings) into ``out/starts/``."""
+    """``cfg`` with ``env.start_states`` set: with ``env.demo_start`` > 0 and none given, those in
+    ``out/starts/`` (a resumed run's), else the oracle records ``START_EPISODES`` per object of the
+    run (its own env settings) there."""
     if cfg.env.demo_start == 0 or cfg.env.start_states:
         return cfg
     from dexvip_jax import oracle
 
     where = os.path.join(out, "starts")
-    oracle.oracle(dataclasses.replace(cfg.env, demo_start=0.0), START_EPISODES, 1.0, where)
+    if not os.path.exists(os.path.join(where, "demos.npz")):
+        oracle.oracle(dataclasses.replace(cfg.env, demo_start=0.0), START_EPISODES, 1.0, where)
     return dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, start_states=os.path.join(where, "demos.npz")))
 
 
@@ -113,9 +115,11 @@ def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bo
     if resume and not steps:  # killed before its first checkpoint was complete
         print(f"dexvip: {out} has no finished checkpoint yet; starting its run from the beginning", file=sys.stderr)
         resume = False
-    cfg = record_start_states(cfg, out) if not resume else cfg
-    env = envs.load("grasp", **dataclasses.asdict(cfg.env))
+    env = envs.load("grasp", **dataclasses.asdict(dataclasses.replace(cfg.env, demo_start=0.0)))
     demos = dapg.run_demos(cfg, env, out) if cfg.method == "dapg" else None  # refused before out exists
+    if cfg.env.demo_start > 0:  # now that the config has passed every check, record (or find) the starts
+        cfg = record_start_states(cfg, out)
+        env = envs.load("grasp", **dataclasses.asdict(cfg.env))
     os.makedirs(out, exist_ok=True)
     with RunLock(out):  # a second writer is refused with one line
         return _run(cfg, out, resume, progress, env, demos)

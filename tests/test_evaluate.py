@@ -94,7 +94,7 @@ def test_pixel_training_updates_the_cnn_and_evaluates(tmp_path, capsys):
     run = str(tmp_path / "pixels")
     assert main(["train", "--preset", "cpu", "--objects", "mug,apple", "--num-envs", "8", "--obs", "pixels",
                  "--total-steps", str(2 * 64), "--set", "unroll_length=8", "--set", "ppo.num_minibatches=2",
-                 "--set", "eval_envs=2", "--set", "env.episode_length=20", "--set", "ppo.hidden=32,32", "--out", run, "--json"]) == 0
+                 "--set", "eval_envs=2", "--set", "env.episode_length=20", "--set", "env.demo_start=0", "--set", "ppo.hidden=32,32", "--out", run, "--json"]) == 0
     capsys.readouterr()
     cfg = json.load(open(os.path.join(run, "config.json")))
     assert cfg["env"]["obs"] == "pixels"

@@ -19,7 +19,9 @@ from dexvip_jax.ppo.losses import gae, ppo_loss
 from dexvip_jax.ppo.networks import ActorCritic, gaussian_log_prob
 
 SMALL = ["num_envs=8", "unroll_length=8", "ppo.hidden=32,32", "ppo.num_minibatches=2",
-         "env.objects=mug,apple", "checkpoint_every=2", "eval_envs=4", "env.episode_length=12"]
+         "env.objects=mug,apple", "checkpoint_every=2", "eval_envs=4", "env.episode_length=12",
+         "env.demo_start=0",  # 12-step episodes: the oracle lifts nothing to start from
+         "ppo.lr_decay=false"]  # runs here stop and resume with a larger total_steps, which stretches a decay
 
 
 def small_config(**kw):
@@ -239,3 +241,22 @@ def test_gravity_curriculum_rises_linearly_to_full_weight(tmp_path):
 def test_a_bad_gravity_curriculum_is_refused():
     with pytest.raises(ConfigError, match="gravity_start"):
         small_config(gravity_start=float("nan"))
+
+
+def test_learning_rate_decays_to_zero_and_then_leaves_the_networks_alone():
+    """``ppo.lr_decay`` over a one-update run: the first update moves the parameters, a second
+    (learning rate 0) leaves every one exactly where it was."""
+    import dataclasses
+
+    from dexvip_jax import envs
+    from dexvip_jax.ppo.train import make_train, settings_from
+
+    cfg = small_config(ppo__lr_decay=True, total_steps=64)  # one update: 8 envs x 8 steps
+    trainer = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
+    state = jax.jit(trainer.init)(jax.random.PRNGKey(0), cfg.reward.as_jax())
+    update = jax.jit(trainer.update)
+    first, _ = update(state)
+    second, _ = update(first)
+    moved = jax.tree.leaves(jax.tree.map(lambda a, b: bool(jnp.any(a != b)), state.params, first.params))
+    assert any(moved)
+    jax.tree.map(np.testing.assert_array_equal, first.params, second.params)

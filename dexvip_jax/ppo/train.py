@@ -86,11 +86,12 @@ class Settings:
     gravity_start: float = 1.0  # the object's share of its weight at the start of training
     gravity_ramp_steps: int = 0  # env steps to full weight (0: no curriculum)
     dapg: Any = None  # config.DAPGConfig: lambda1 and behaviour cloning (used when demos are given)
+    total_steps: int = 0  # the run's env steps: ``ppo.lr_decay`` brings the learning rate to 0 there
 
 
 def settings_from(config) -> Settings:
     return Settings(config.ppo, config.num_envs, config.unroll_length, config.env.episode_length, config.eval_envs,
-                    config.gravity_start, config.gravity_ramp_steps, config.dapg)
+                    config.gravity_start, config.gravity_ramp_steps, config.dapg, config.total_steps)
 
 
 def with_gravity(state, settings: Settings, env_steps: jax.Array):
@@ -114,8 +115,11 @@ def make_train(settings: Settings, env: Env) -> Trainer:
     size = env.observation_size
     obs_shapes = {k: tuple(v) for k, v in size.items()} if isinstance(size, dict) else {"motor": (size,)}
     network = ActorCritic(env.action_size, tuple(p.hidden), p.init_log_std, default_conv_impl())
-    tx = optax.chain(optax.clip_by_global_norm(p.max_grad_norm), optax.adam(p.learning_rate, eps=p.adam_eps))
     n_batch = settings.num_envs * settings.unroll_length
+    lr = p.learning_rate
+    if p.lr_decay and settings.total_steps > 0:  # in Adam steps: epochs x minibatches per update of n_batch
+        lr = optax.linear_schedule(lr, 0.0, max(1, settings.total_steps * p.epochs * p.num_minibatches // n_batch))
+    tx = optax.chain(optax.clip_by_global_norm(p.max_grad_norm), optax.adam(lr, eps=p.adam_eps))
     mb_size = n_batch // p.num_minibatches
 
     def normalize(stats, obs):
