@@ -14,7 +14,7 @@ def grasp_targets(env, steps: int) -> np.ndarray:
     """(steps, nu) joint targets: arm forward and pitched down, fingers closing from step 10."""
     lo, hi = env.mj_model.actuator_ctrlrange.T
     q = np.zeros((steps, env.action_size), np.float32)
-    q[:, 2], q[:, 3] = 0.18, 0.225  # ARTz forward (m), ARRx pitch (rad)
+    q[:, 2], q[:, 3] = 0.26, 0.225  # ARTz forward (m; far enough for the damped arm to reach every object), ARRx pitch (rad)
     q[10:, 6:] = (lo + 0.75 * (hi - lo))[6:]
     return np.clip(q, lo, hi)
 

@@ -10,7 +10,7 @@ import pytest
 from dexvip_jax.envs import camera, scene
 from dexvip_jax.ppo.networks import ActorCritic
 
-GRASP_STEP = 29  # the end of the scripted grasp (T_AGREE steps): the fingers are in view around the object
+GRASP_STEP = 39  # the end of the scripted grasp (T_AGREE steps): the fingers are in view around the object
 
 
 def _images(env, objs, qpos):

@@ -19,7 +19,7 @@ from dexvip_jax.experiments import paper
 def quick_run(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("paper"))
     base, _, _, _ = paper.plan(quick=True)
-    env = envs.load("grasp", **{**dataclasses.asdict(base.env), "episode_length": 12})
+    env = envs.load("grasp", **{**dataclasses.asdict(base.env), "episode_length": 12, "demo_start": 0.0})
     demos = write_synthetic_demos(env, tmp_path_factory.mktemp("demos") / "demos.npz", ("mug", "apple", "cup"))
     assert main(["paper", "--quick", "--total-steps", "1024", "--out", out, "--json", "--demos", demos,
                  "--demo-budget", "0,1"]) == 0
