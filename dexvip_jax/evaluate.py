@@ -119,7 +119,8 @@ def markdown(table: dict, names) -> str:
 
 
 def load_run(run_dir: str):
-    """(config, trainer, TrainingState at the latest checkpoint) of a ``dexvip train`` directory."""
+    """(config, trainer, TrainingState at the latest checkpoint) of a ``dexvip train`` directory.
+    The config is the run's for evaluation: no demonstration starts (they are training's)."""
     import json
     import os
     import sys
@@ -134,10 +135,11 @@ def load_run(run_dir: str):
     if not os.path.exists(path):
         raise ConfigError(f"{run_dir} is not a run directory (no config.json); pass the --out of a dexvip train run")
     with open(path) as f:
-        cfg = cfg_lib.from_dict(json.load(f))
-    env = envs.load("grasp", **dataclasses.asdict(dataclasses.replace(cfg.env, demo_start=0.0)))  # starts: training's
+        saved = cfg_lib.from_dict(json.load(f))
+    cfg = dataclasses.replace(saved, env=dataclasses.replace(saved.env, demo_start=0.0))
+    env = envs.load("grasp", **dataclasses.asdict(cfg.env))
     trainer = make_train(settings_from(cfg), env)
-    checkpointer = Checkpointer(os.path.join(run_dir, "checkpoints"), cfg, world=world_of(env))
+    checkpointer = Checkpointer(os.path.join(run_dir, "checkpoints"), saved, world=world_of(env))
     state = checkpointer.restore(jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax()))
     if checkpointer.notice:
         print(f"dexvip: {checkpointer.notice}", file=sys.stderr)
@@ -157,8 +159,7 @@ def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: 
 
     cfg, trainer, state = load_run(run_dir)
     levels = NOISE if noise else {k: (v if k == "noise_freeze_frames" else 0) for k, v in NOISE.items()}
-    env_cfg = dataclasses.replace(cfg.env, objects=zoo.resolve(objects) if objects else cfg.env.objects, **levels,
-                                  demo_start=0.0)
+    env_cfg = dataclasses.replace(cfg.env, objects=zoo.resolve(objects) if objects else cfg.env.objects, **levels)
     env = envs.load("grasp", **dataclasses.asdict(env_cfg))
     run, objs = make_evaluator(env, learned(trainer.act), episodes, force, env.config.aff_threshold)
     per, records = jax.device_get(run(state.params, state.obs_stats))
@@ -188,8 +189,7 @@ def render_policy(run_dir: str, obj: str, path: str, yaw_deg: float = 90.0, ever
 
     render.check_video_path(path)
     cfg, trainer, state = load_run(run_dir)
-    env = envs.load("grasp", **dataclasses.asdict(dataclasses.replace(cfg.env, objects=(zoo.get(obj).name,), backend="mujoco",
-                                                                      demo_start=0.0)))
+    env = envs.load("grasp", **dataclasses.asdict(dataclasses.replace(cfg.env, objects=(zoo.get(obj).name,), backend="mujoco")))
 
     @jax.jit
     def rollout(params, obs_stats):

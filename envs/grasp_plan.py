@@ -19,8 +19,8 @@ Per (object, yaw), on the object's compiled MuJoCo model:
    would move further per step than the env's relative actions allow, so the env follows the plan.
 4. **Check.** Candidates (each point's two narrowest sections, at its height and 2 cm higher and
    lower; all with the 3 cm squeeze, then all with 5 cm) are simulated in order on the planner's
-   own copy of the MuJoCo model, targets followed at the env's per-step rate; the first that
-   holds the object for the last 50 steps is executed, else the first.
+   own copy of the MuJoCo model; the first that holds the object for the last 50 steps is
+   executed, else the first.
 
 The joint targets become actions with the env's own inverse action mapping
 (``GraspEnv.actions_for_targets``), so the oracle follows any change of action parametrisation.
@@ -213,20 +213,17 @@ def motion(m, d, section, length: int, squeeze: float = SQUEEZES[0], max_step: n
     return np.concatenate([path, hold])[:length]
 
 
-def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float, window: int = 50,
-          max_step: np.ndarray | None = None) -> bool:
+def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float, window: int = 50) -> bool:
     """Whether ``targets`` (T, 30) hold the object (``rewards.held``'s condition, read from MuJoCo's
-    contact list) for the last ``window`` steps, simulated on the planner's own copy of the model
-    and followed as the env's actions follow them (at most ``max_step`` per step)."""
+    contact list) for the last ``window`` steps, simulated on the planner's own copy of the model.
+    ``motion`` keeps each step within the env's per-step action range, so the env follows them."""
     d = _start(m, yaw)
     body, table = m.body("object").id, m.geom("table_top").id
     hand = {m.geom(g).id for g in scene.HAND_COLLIDERS}
     rest = d.xipos[body][2]
     lo, hi = m.actuator_ctrlrange.T
-    ctrl = np.clip(np.zeros(NJ), lo, hi)
     for t, q in enumerate(targets):
-        ctrl = np.clip(q if max_step is None else ctrl + np.clip(q - ctrl, -max_step, max_step), lo, hi)
-        d.ctrl[:] = ctrl
+        d.ctrl[:] = np.clip(q, lo, hi)
         mujoco.mj_step(m, d, substeps)
         if t < len(targets) - window:
             continue
@@ -259,6 +256,6 @@ def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_hei
     for i, (section, squeeze) in enumerate(options):
         targets = motion(m, d, section, length, squeeze, max_step)
         first = targets if first is None else first
-        if holds(m, yaw, targets[:episode_length], substeps, lift_height, max_step=max_step):
+        if holds(m, yaw, targets[:episode_length], substeps, lift_height):
             return targets, i + 1
     return first, len(options)

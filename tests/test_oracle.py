@@ -133,10 +133,10 @@ def test_demonstration_starts_begin_at_recorded_states_and_a_held_start_stays_he
     np.testing.assert_array_equal(fresh.pipeline_state.qpos[:30], 0.0)
     np.testing.assert_array_equal(fresh.info["ctrl"], starts.ctrl0)
     last = env.config.episode_length - 1  # each episode's final state: the oracle held it
+    step = jax.jit(starts.step)
     for k in (last, table.shape[0] - 1):
         s = starts.reset_to(starts._starts["obj"][k], starts._starts["yaw"][k],
                             start=(True, starts._starts["qpos"][k], starts._starts["ctrl"][k]))
-        step = jax.jit(starts.step)
         held = []
         for _ in range(20):
             s = step(s, jnp.zeros(30))
