@@ -10,7 +10,7 @@ import os
 import sys
 
 from dexvip_jax.errors import ConfigError
-from dexvip_jax.experiments.methods import METHODS
+from dexvip_jax.experiments.methods import COMPARED, METHODS
 
 
 def enable_compilation_cache(path: str | None = None, *, on_cpu: bool = False) -> str | None:
@@ -62,6 +62,13 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _methods(text: str) -> tuple[str, ...]:
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not names or set(names) - set(COMPARED):
+        raise argparse.ArgumentTypeError(f"expected methods from {','.join(COMPARED)}, got {text!r}")
+    return names
 
 
 def _budgets(text: str) -> tuple[int, ...]:
@@ -304,7 +311,7 @@ def cmd_paper(args) -> int:
 
     out = args.out or os.path.join("runs", "paper-quick" if args.quick else "paper")
     report = paper.run(out, args.quick, args.seeds, args.total_steps, args.backend, progress=not args.json,
-                       demos=args.demos, demo_budgets=args.demo_budget)
+                       demos=args.demos, demo_budgets=args.demo_budget, methods=args.methods, episodes=args.episodes)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -418,7 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_eval)
 
     pp = sub.add_parser("paper", help="all methods x seeds in one sweep, evaluated: Fig. 5, curves, ablation")
-    pp.add_argument("--quick", action="store_true", help="CPU size: 4 objects, short runs, <= 30 min on 2 cores")
+    pp.add_argument("--quick", action="store_true",
+                    help="CPU size: the cpu preset (4 objects, 2M steps per run), 3 seeds; ~20 min per method on 2 cores")
+    pp.add_argument("--methods", type=_methods, default=COMPARED, metavar="M,M,...",
+                    help=f"methods to train (default all: {','.join(COMPARED)})")
+    pp.add_argument("--episodes", type=_positive, help="evaluation episodes per object (quick 25, full 100)")
     pp.add_argument("--out", help="output directory (default runs/paper[-quick])")
     pp.add_argument("--seeds", type=_positive, help="seeds per method (quick 2, full 3)")
     pp.add_argument("--total-steps", type=_positive, help="env steps per run")

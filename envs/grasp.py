@@ -113,6 +113,9 @@ class GraspConfig:
     # ``start_states`` (a `dexvip oracle` demos.npz; a training run records one when it is "").
     start_states: str = ""
     demo_start: float = 0.0
+    # None: a start may be any step of a demonstration; N: only steps up to N past its first held
+    # step (more starts where the grasp is made, fewer where the object already hangs in the hand).
+    demo_start_held_steps: int | None = None
 
     @property
     def noisy(self) -> bool:
@@ -337,11 +340,15 @@ class GraspEnv(Env):
         actions = jnp.asarray(demos["actions"][rows], jnp.float32)
         ctrl = jax.vmap(lambda seq: jax.lax.scan(lambda u, a: (self.ctrl_for_action(a, u),) * 2, self.ctrl0, seq)[1])(actions)
         steps = actions.shape[1]
+        keep = np.ones((len(rows), steps), bool)
+        if c.demo_start_held_steps is not None:  # a successful episode holds from some step on
+            first = np.argmax(demos["held"][rows], axis=1)
+            keep = np.arange(steps)[None] <= (first + c.demo_start_held_steps)[:, None]
         obj = np.array([c.objects.index(n) for n in demos["object"][rows]])
-        return {"obj": jnp.asarray(np.repeat(obj, steps), jnp.int32),
-                "yaw": jnp.asarray(np.repeat(demos["yaw"][rows], steps), jnp.float32),
-                "qpos": jnp.asarray(demos["qpos"][rows].reshape(len(rows) * steps, -1), jnp.float32),
-                "ctrl": ctrl.reshape(len(rows) * steps, -1)}
+        return {"obj": jnp.asarray(np.repeat(obj, steps)[keep.ravel()], jnp.int32),
+                "yaw": jnp.asarray(np.repeat(demos["yaw"][rows], steps)[keep.ravel()], jnp.float32),
+                "qpos": jnp.asarray(demos["qpos"][rows][keep], jnp.float32),
+                "ctrl": ctrl[keep]}
 
     def actions_for_targets(self, targets: jax.Array) -> jax.Array:
         """(..., T, nu) actions that follow joint targets (..., T, nu) from the start pose, as

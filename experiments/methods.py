@@ -23,6 +23,8 @@ METHODS: dict[str, dict[str, float]] = {
     "dapg": {"succ": 1.0},
 }
 
+# The methods `dexvip paper` trains ("aff_only" has exactly GRAFF's reward here, so GRAFF's runs are it).
+COMPARED = ("com", "touch", "graff", "dapg", "dexvip", "aff_touch")
 
 # Shaping shared by every method, so the comparison stays fair. The paper's rewards alone are
 # ``--set reward.reach=0 --set reward.lift=0``; with them (and the earlier physics) PPO never

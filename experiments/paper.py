@@ -13,8 +13,8 @@ full protocol (success, stability, functionality, posture) during training and a
   one-program sweep).
 
 In this re-implementation "affordance only" has exactly GRAFF's reward, so its runs are GRAFF's.
-Sizes: ``QUICK`` fits in 30 minutes on a 2-core CPU (few objects, short training: a smoke test of
-the pipeline, not the paper's numbers); ``FULL`` is the GPU experiment.
+Sizes: ``QUICK`` is the cpu preset (4 objects, 2M steps per run, ~20 min per method x 3 seeds on a
+2-core CPU; not the paper's 27 objects); ``FULL`` is the GPU experiment.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from dexvip_jax import config as cfg_lib
 from dexvip_jax import sweep
 from dexvip_jax.envs import objects as zoo
 from dexvip_jax.errors import ConfigError
+from dexvip_jax.experiments.methods import COMPARED as METHODS  # aff_only == graff here
 from dexvip_jax.files import pyplot, save_figure, write_json_atomic, write_text_atomic
 
-METHODS = ("com", "touch", "graff", "dapg", "dexvip", "aff_touch")  # trained; aff_only == graff here
 LABELS = {"com": "COM", "touch": "TOUCH", "graff": "GRAFF", "dapg": "DAPG", "dexvip": "DexVIP",
           "aff_touch": "Aff + touch"}
 ABLATION = (("affordance only (= GRAFF)", "graff"), ("affordance + touch", "aff_touch"),
@@ -43,17 +43,21 @@ DEMO_MINUTES = 5.0
 IMAGE_SECONDS = 3.0
 DEMO_BUDGETS = (0, 5, 25)  # demonstrations per object
 
-QUICK = {"preset": "cpu", "seeds": 2, "eval_episodes": 10, "evals": 4,
-         "sets": {"env.objects": ("mug", "apple", "soda_can", "bottle"), "num_envs": 32, "unroll_length": 32,
-                  "total_steps": 458_752, "checkpoint_every": 50}}
+# QUICK is the cpu preset itself (4 objects, 2M steps per run), so its DexVIP row is the preset's
+# learning result over seeds; all six methods x 3 seeds are 36M env steps, ~2 h on 2 cores
+# (``--methods`` trains a subset, e.g. graff,dexvip for the DexVIP - GRAFF interval).
+QUICK = {"preset": "cpu", "seeds": 3, "eval_episodes": 25, "evals": 4, "sets": {}}
 FULL = {"preset": "gpu", "seeds": 3, "eval_episodes": 100, "evals": 5,
         "sets": {"num_envs": 1024, "total_steps": 50_003_968, "checkpoint_every": 100}}
 
 
 def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, backend: str | None = None,
-         demos: str | None = None):
+         demos: str | None = None, methods: tuple[str, ...] = METHODS, episodes: int | None = None):
     """(base config, [(run id, config)], eval episodes per object, eval every N updates). DAPG's
     demonstrations: ``demos`` (a `dexvip oracle` demos.npz), else the oracle records them."""
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown or not methods:
+        raise ConfigError(f"--methods: unknown {', '.join(unknown) or 'empty list'}; choose from {','.join(METHODS)}")
     size = QUICK if quick else FULL
     sets = dict(size["sets"])
     if demos is not None:
@@ -68,24 +72,27 @@ def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, 
         raise ConfigError("--seeds must be at least 2: the figures show mean +- std over seeds")
     runs = [(f"{m}-seed{base.seed + s}", dataclasses.replace(base, method=m, reward=cfg_lib.RewardWeights.of(m),
                                                              seed=base.seed + s))
-            for m in METHODS for s in range(seeds)]
-    return base, runs, size["eval_episodes"], max(1, base.num_updates // size["evals"])
+            for m in METHODS if m in methods for s in range(seeds)]
+    return base, runs, episodes or size["eval_episodes"], max(1, base.num_updates // size["evals"])
 
 
 def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: int | None = None,
         backend: str | None = None, progress: bool = True, demos: str | None = None,
-        demo_budgets: tuple[int, ...] | None = None) -> dict:
+        demo_budgets: tuple[int, ...] | None = None, methods: tuple[str, ...] = METHODS,
+        episodes: int | None = None) -> dict:
     """The whole experiment into ``out``; ``demo_budgets`` (default ``DEMO_BUDGETS``; () skips the
-    figure): demonstrations per object for DAPG's budget figure."""
+    figure): demonstrations per object for DAPG's budget figure. Tables, robustness (DexVIP), the
+    budget figure (DAPG) and the DexVIP - GRAFF interval cover the ``methods`` trained."""
     demo_budgets = DEMO_BUDGETS if demo_budgets is None else demo_budgets
     if os.path.exists(os.path.join(out, "paper.json")):
         raise ConfigError(f"{out} already holds a paper run; choose another --out")
-    base, runs, episodes, every = plan(quick, seeds, total_steps, backend, demos)
+    base, runs, episodes, every = plan(quick, seeds, total_steps, backend, demos, methods, episodes)
     summary = sweep.run_configs(base, runs, os.path.join(out, "runs"), progress, eval_episodes=episodes,
                                 eval_every=every)
     report = aggregate(summary, runs, base)
-    report["robustness"] = robustness(report["methods"]["dexvip"]["runs"], os.path.join(out, "runs"), episodes)
-    if demo_budgets:
+    if "dexvip" in report["methods"]:
+        report["robustness"] = robustness(report["methods"]["dexvip"]["runs"], os.path.join(out, "runs"), episodes)
+    if demo_budgets and "dapg" in report["methods"] and "dexvip" in report["methods"]:
         report["demo_budget"] = demo_budget(out, runs, summary, demo_budgets, episodes, progress)
         demo_budget_figure(report, os.path.join(out, "demo_budget.png"))
     report.update(quick=quick, wall_s=summary["wall_s"], env_steps_per_config=summary["env_steps_per_config"],
@@ -137,7 +144,7 @@ def aggregate(summary: dict, runs, base) -> dict:
     by_id = {r["id"]: r for r in summary["configs"]}
     groups = {g: [n for n in base.env.objects if zoo.get(n).group == g] for g in ("contactdb16", "extra11")}
     methods = {}
-    for m in METHODS:
+    for m in dict.fromkeys(c.method for _, c in runs):
         ids = [cid for cid, c in runs if c.method == m]
         evals = [by_id[cid]["protocol"] for cid in ids]
         curves = [by_id[cid]["protocol_success"] for cid in ids]
@@ -150,7 +157,23 @@ def aggregate(summary: dict, runs, base) -> dict:
                       "diverged": sum(by_id[c]["diverged"] for c in ids),
                       "curve": {"env_steps": steps, "success_mean": succ.mean(0).tolist(),
                                 "success_std": succ.std(0).tolist()}}
-    return {"methods": methods, "ablation": [{"row": label, "method": m} for label, m in ABLATION]}
+    report = {"methods": methods, "ablation": [{"row": label, "method": m} for label, m in ABLATION if m in methods]}
+    if "dexvip" in methods and "graff" in methods:
+        final = {m: {by_id[cid]["seed"]: by_id[cid]["protocol"]["overall"]["success"] for cid in methods[m]["runs"]}
+                 for m in ("dexvip", "graff")}
+        report["dexvip_minus_graff"] = paired_interval(final["dexvip"], final["graff"])
+    return report
+
+
+def paired_interval(a: dict, b: dict) -> dict:
+    """Success of ``a`` minus ``b`` (seed -> %), paired by seed (the same seed draws the same
+    initial network and episodes): mean, and the 95% Student-t interval of the mean difference."""
+    from scipy import stats
+
+    seeds = sorted(a)
+    d = np.array([a[s] - b[s] for s in seeds], float)
+    half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
+    return {"seeds": seeds, "per_seed": d.tolist(), "mean": float(d.mean()), "ci95": [float(d.mean() - half), float(d.mean() + half)]}
 
 
 def robustness(run_ids, runs_dir: str, episodes: int) -> dict:
@@ -182,6 +205,11 @@ def markdown(report: dict) -> str:
     for m in report["methods"].values():
         cells = [cell(m["groups"][g]["success"]) if g in m["groups"] else "—" for g in ("contactdb16", "extra11")]
         lines.append(f"| {m['label']} | " + " | ".join(cells) + " |")
+    if "dexvip_minus_graff" in report:
+        d = report["dexvip_minus_graff"]
+        lines += ["", f"Success difference DexVIP - GRAFF, paired by seed ({len(d['seeds'])} seeds): "
+                  f"{d['mean']:+.1f} points, 95% interval [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}] "
+                  f"(per seed: {', '.join(f'{x:+.1f}' for x in d['per_seed'])})."]
     if "demo_budget" in report:
         b = report["demo_budget"]
         lines += ["", "### DAPG's success against demonstrations per object (Fig. 6 analogue)", "",
@@ -195,11 +223,12 @@ def markdown(report: dict) -> str:
     for row in report["ablation"]:
         m = report["methods"][row["method"]]
         lines.append(f"| {row['row']} | " + " | ".join(cell(m["overall"][k]) for k in METRICS) + " |")
-    lines += ["", "### Robustness (DexVIP, tested with sensing and actuation noise)", "",
-              head.replace("method", "test")]
-    for label, overall in (("without noise", report["methods"]["dexvip"]["overall"]),
-                           ("with noise", report["robustness"]["overall"])):
-        lines.append(f"| {label} | " + " | ".join(cell(overall[k]) for k in METRICS) + " |")
+    if "robustness" in report:
+        lines += ["", "### Robustness (DexVIP, tested with sensing and actuation noise)", "",
+                  head.replace("method", "test")]
+        for label, overall in (("without noise", report["methods"]["dexvip"]["overall"]),
+                               ("with noise", report["robustness"]["overall"])):
+            lines.append(f"| {label} | " + " | ".join(cell(overall[k]) for k in METRICS) + " |")
     return "\n".join(lines)
 
 

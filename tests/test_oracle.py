@@ -144,6 +144,22 @@ def test_demonstration_starts_begin_at_recorded_states_and_a_held_start_stays_he
         assert held == [1.0] * 20
 
 
+def test_held_steps_keep_only_starts_up_to_that_many_steps_past_the_first_held_one(demos_path):
+    demos = oracle.load_demos(demos_path)
+    ok = demos["success"] & np.isin(demos["object"], ("apple", "soda_can"))
+    first = np.argmax(demos["held"][ok], axis=1)
+    every = envs.load("grasp", backend="mujoco", objects="apple,soda_can", demo_start=0.5, start_states=demos_path)
+    for n in (0, 5):
+        kept = envs.load("grasp", backend="mujoco", objects="apple,soda_can", demo_start=0.5, start_states=demos_path,
+                         demo_start_held_steps=n)
+        assert kept._starts["qpos"].shape[0] == int(np.sum(first + n + 1))  # steps 0 .. first held + n
+        # The kept rows are each episode's first ones, in order: the same states as with every step.
+        np.testing.assert_array_equal(kept._starts["qpos"][: first[0] + n + 1], every._starts["qpos"][: first[0] + n + 1])
+    with pytest.raises(ConfigError, match="demo_start_held_steps must be"):
+        envs.load("grasp", backend="mujoco", objects="apple", demo_start=0.5, start_states=demos_path,
+                  demo_start_held_steps=-1)
+
+
 def test_demonstration_starts_refuse_a_missing_or_unfit_file(demos_path):
     with pytest.raises(ConfigError, match="env.start_states"):
         envs.load("grasp", backend="mujoco", objects="apple", demo_start=0.5)

@@ -20,9 +20,9 @@ def quick_run(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("paper"))
     base, _, _, _ = paper.plan(quick=True)
     env = envs.load("grasp", **{**dataclasses.asdict(base.env), "episode_length": 12, "demo_start": 0.0})
-    demos = write_synthetic_demos(env, tmp_path_factory.mktemp("demos") / "demos.npz", ("mug", "apple", "cup"))
-    assert main(["paper", "--quick", "--total-steps", "1024", "--out", out, "--json", "--demos", demos,
-                 "--demo-budget", "0,1"]) == 0
+    demos = write_synthetic_demos(env, tmp_path_factory.mktemp("demos") / "demos.npz")
+    assert main(["paper", "--quick", "--seeds", "2", "--episodes", "2", "--total-steps", "2048", "--out", out,
+                 "--json", "--demos", demos, "--demo-budget", "0,1"]) == 0
     return out
 
 
@@ -37,7 +37,7 @@ def test_one_program_trains_every_method_and_seed(quick_run):
 def test_dapg_sits_in_the_tables_with_its_demonstration_budget(quick_run):
     report = json.load(open(os.path.join(quick_run, "paper.json")))
     dapg = report["methods"]["dapg"]
-    assert dapg["label"] == "DAPG" and set(dapg["groups"]) == {"contactdb16", "extra11"}
+    assert dapg["label"] == "DAPG" and set(dapg["groups"]) == {"contactdb16"}  # the cpu preset's 4 objects
     first = json.loads(open(os.path.join(quick_run, "runs", dapg["runs"][0], "metrics.jsonl")).readline())
     assert first["update"] == 0 and first["bc/demo_nll_after"] < first["bc/demo_nll_before"]  # cloned first
     b = report["demo_budget"]
@@ -59,9 +59,9 @@ def test_tables_are_the_mean_and_std_of_the_runs_evaluations(quick_run):
             vals = [e["overall"][k] for e in evals]
             assert report["methods"][m]["overall"][k]["mean"] == pytest.approx(np.mean(vals))
             assert report["methods"][m]["overall"][k]["std"] == pytest.approx(np.std(vals))
-            group = [np.mean([e[n][k] for n in ("mug", "apple")]) for e in evals]  # the ContactDB-16 objects
+            group = [np.mean([e[n][k] for n in ("mug", "hammer", "apple", "cell_phone")]) for e in evals]
             assert report["methods"][m]["groups"]["contactdb16"][k]["mean"] == pytest.approx(np.mean(group))
-        assert report["methods"][m]["curve"]["env_steps"][-1] == 1024
+        assert report["methods"][m]["curve"]["env_steps"][-1] == 2048  # one update of 64 envs x 32 steps
     noisy = [json.load(open(os.path.join(quick_run, "runs", r, "eval_noise.json")))
              for r in report["robustness"]["runs"]]
     assert all(n["noise"] for n in noisy) and report["robustness"]["runs"] == report["methods"]["dexvip"]["runs"]
@@ -79,3 +79,26 @@ def test_a_sweep_refuses_configs_that_need_another_program(tmp_path):
         sweep.run_configs(base, [("a", base), ("b", other)], str(tmp_path))
     with pytest.raises(ConfigError, match="at least 2"):
         paper.plan(quick=True, seeds=1)
+
+
+def test_dexvip_minus_graff_is_paired_by_seed_with_a_t_interval(quick_run):
+    report = json.load(open(os.path.join(quick_run, "paper.json")))
+    d = report["dexvip_minus_graff"]
+    final = {m: [json.load(open(os.path.join(quick_run, "runs", f"{m}-seed{s}", "eval.json")))["objects"]["overall"]["success"]
+                 for s in (0, 1)] for m in ("dexvip", "graff")}
+    assert d["seeds"] == [0, 1] and d["per_seed"] == pytest.approx(np.subtract(final["dexvip"], final["graff"]))
+    # Known answer: differences 10 and 20 points -> mean 15, half-width t(0.975, 1) * 7.07 / sqrt(2) = 63.5.
+    known = paper.paired_interval({0: 30.0, 1: 50.0}, {0: 20.0, 1: 30.0})
+    assert known["mean"] == 15.0 and known["ci95"] == pytest.approx([15 - 63.53, 15 + 63.53], abs=0.01)
+    assert "DexVIP - GRAFF, paired by seed" in open(os.path.join(quick_run, "paper.md")).read()
+
+
+def test_methods_subset_trains_only_those_and_bad_names_are_refused(capsys):
+    _, runs, episodes, _ = paper.plan(quick=True, methods=("graff", "dexvip"), episodes=7)
+    assert [cid for cid, _ in runs] == [f"{m}-seed{s}" for m in ("graff", "dexvip") for s in range(3)]
+    assert episodes == 7
+    with pytest.raises(ConfigError, match="unknown dexvp"):
+        paper.plan(quick=True, methods=("dexvp",))
+    with pytest.raises(SystemExit) as exit_:
+        main(["paper", "--quick", "--methods", "graff,dexvp"])
+    assert exit_.value.code == 2 and "expected methods from" in capsys.readouterr().err
