@@ -73,7 +73,8 @@ def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, 
     runs = [(f"{m}-seed{base.seed + s}", dataclasses.replace(base, method=m, reward=cfg_lib.RewardWeights.of(m),
                                                              seed=base.seed + s))
             for m in METHODS if m in methods for s in range(seeds)]
-    return base, runs, episodes or size["eval_episodes"], max(1, base.num_updates // size["evals"])
+    every = -(-base.num_updates // size["evals"])  # rounded up: the last of the evaluations is the final one
+    return base, runs, episodes or size["eval_episodes"], every
 
 
 def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: int | None = None,
