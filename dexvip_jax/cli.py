@@ -431,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"methods to train (default all: {','.join(COMPARED)})")
     pp.add_argument("--episodes", type=_positive, help="evaluation episodes per object (quick 25, full 100)")
     pp.add_argument("--out", help="output directory (default runs/paper[-quick])")
-    pp.add_argument("--seeds", type=_positive, help="seeds per method (quick 2, full 3)")
+    pp.add_argument("--seeds", type=_positive, help="seeds per method (default 3)")
     pp.add_argument("--total-steps", type=_positive, help="env steps per run")
     pp.add_argument("--backend", choices=("mjx", "mujoco"))
     pp.add_argument("--demos", metavar="NPZ", help="DAPG's demonstrations (default: the oracle records them)")
