@@ -107,6 +107,7 @@ class GraspConfig:
     condim: int = scene.Physics.condim
     iterations: int = scene.Physics.iterations
     slide_damping: float = scene.Physics.slide_damping
+    hand_timeconst: float = scene.Physics.hand_timeconst
 
     # Training starts (a curriculum; evaluation always starts at the start pose): a share
     # ``demo_start`` of training episodes begins at a random step of a successful episode in

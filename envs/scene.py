@@ -77,6 +77,11 @@ class Physics:
     ``reach_down`` 0.10 m: the shipped vertical slide stops at its start height, where the
     fingertips cannot reach below ~5 cm, so no object lower than that could be grasped.
     ``hand_friction`` 1.5 (shipped 1): rubber-like fingertips on household objects.
+    ``hand_timeconst`` 0.01 s (MuJoCo's default 0.02) on hand-object contacts: MuJoCo's friction
+    is a soft constraint, so a squeezed object creeps at a speed that grows with the constraint's
+    time constant; at 0.02 s a 1 kg spatula or pliers slides out of the fingers within the episode.
+    0.005 s holds more still, but there MJX (float32) launches a pan the hand pushes 7 cm up where
+    MuJoCo C barely moves it, so the backends no longer agree.
     ``slide_damping`` 60 (shipped 20) on the arm slides: at 20 a step of the target overshoots by
     ~50% (``benchmarks/arm_step.py``) and a reach swings the fingers into the object.
     ``cone``, ``condim`` and ``iterations`` stay the shipped ones: torsional or rolling friction and
@@ -94,12 +99,13 @@ class Physics:
     condim: int = 3  # hand-object contact dimension: 3 sliding (shipped), 4 + torsional, 6 + rolling
     iterations: int = 6  # Newton solver iterations
     slide_damping: float = 60.0  # N s/m on the three arm slides (shipped 20: a 0.1 m step overshoots ~50%)
+    hand_timeconst: float = 0.01  # s: solref time constant of hand-object contacts (MuJoCo's default 0.02)
 
     @classmethod
     def shipped(cls) -> "Physics":
         """The Adroit model's own values."""
         return cls(impratio=1.0, finger_kp=1.0, finger_damping=0.05, reach_down=0.0, hand_friction=1.0,
-                   cone="pyramidal", condim=3, iterations=6, slide_damping=20.0)
+                   cone="pyramidal", condim=3, iterations=6, slide_damping=20.0, hand_timeconst=0.02)
 
 
 FINGER_JOINTS = HAND_JOINTS[2:]  # after the wrist: the 22 finger and thumb joints
@@ -193,7 +199,8 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
     for hand in HAND_COLLIDERS:
         for slot in SLOTS:
             spec.add_pair(geomname1=hand, geomname2=slot, condim=physics.condim,
-                          friction=(physics.hand_friction, physics.hand_friction, 0.005, 0.0001, 0.0001))
+                          friction=(physics.hand_friction, physics.hand_friction, 0.005, 0.0001, 0.0001),
+                          solref=(physics.hand_timeconst, 1.0))
     for slot in SLOTS:
         spec.add_pair(geomname1=slot, geomname2="table_top", condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
     for tip in TABLE_COLLIDERS:
