@@ -177,6 +177,9 @@ class GraspConfig:
             raise ConfigError(f"cone must be 'pyramidal' or 'elliptic' and condim 3, 4 or 6, got {cfg.cone!r} and {cfg.condim}")
         if not (cfg.impratio >= 1 and cfg.reach_down <= 0.2):
             raise ConfigError(f"impratio must be >= 1 and reach_down in [0, 0.2] m, got {cfg.impratio} and {cfg.reach_down}")
+        if cfg.hand_timeconst < 2 * scene.TIMESTEP:  # MuJoCo would silently raise it to that
+            raise ConfigError(f"hand_timeconst must be >= {2 * scene.TIMESTEP} s (2 physics steps), "
+                              f"got {cfg.hand_timeconst}; e.g. --set env.hand_timeconst=0.01")
         return cfg
 
 
