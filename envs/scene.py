@@ -84,10 +84,10 @@ class Physics:
     MuJoCo C barely moves it, so the backends no longer agree.
     ``slide_damping`` 60 (shipped 20) on the arm slides: at 20 a step of the target overshoots by
     ~50% (``benchmarks/arm_step.py``) and a reach swings the fingers into the object.
-    ``cone``, ``condim`` and ``iterations`` stay the shipped ones: torsional or rolling friction and
-    20 iterations lifted no more with the oracle; elliptic cones at impratio 3 lifted more (84.3%
-    against 80.6%) but are not measured on MJX, the divergence fuzz or learning yet (at impratio 10
-    they diverge).
+    ``cone``, ``condim`` and ``iterations`` stay the shipped ones: torsional or rolling friction
+    lifted no more with the oracle; 20 iterations (95.4% against 92.6%), impratio 20 (96.3%) and
+    elliptic cones at impratio 3 (92.6%, steadier under the pushes) are measured with the oracle
+    only, not on MJX, the divergence fuzz or learning (elliptic cones at impratio 10 diverge).
     """
 
     impratio: float = 10.0
