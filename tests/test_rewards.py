@@ -94,7 +94,7 @@ def test_touch_succ_lift_and_com_terms():
     assert float(t(far)["com"]) == pytest.approx(-0.10, abs=1e-6)
     at_com = feats(hand_points=jnp.zeros((21, 3)), obj_com=jnp.zeros(3))
     assert float(t(at_com)["reach"]) == 1.0
-    assert float(t(far)["reach"]) == pytest.approx(1 - np.tanh(1.5), abs=1e-6)  # bounded in (0, 1]
+    assert float(t(far)["reach"]) == pytest.approx(1 - np.tanh(0.5), abs=1e-6)  # bounded in (0, 1]
 
 
 def test_weights_select_terms_exactly():
