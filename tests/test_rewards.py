@@ -104,7 +104,8 @@ def test_weights_select_terms_exactly():
     only_succ = {k: jnp.float32(k == "succ") for k in rewards.TERMS}
     assert float(rewards.total(only_succ, t)) == float(t["succ"])
     w = methods.weights("dexvip")
-    assert float(rewards.total(w, t)) == pytest.approx(float(t["succ"] + t["aff"] + t["pose"]))
+    shaping = methods.SHAPING["reach"] * t["reach"] + methods.SHAPING["lift"] * t["lift"]
+    assert float(rewards.total(w, t)) == pytest.approx(float(t["succ"] + t["aff"] + t["pose"] + shaping))
     with pytest.raises(Exception, match="unknown method 'foo'"):
         methods.weights("foo")
 
