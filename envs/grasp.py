@@ -65,10 +65,7 @@ class GraspConfig:
     aff_threshold: float = 0.05  # m
     com_threshold: float = 0.05  # m
     lift_height: float = 0.02  # m above rest that counts as lifted (``rewards.held``)
-    # m; the shared ``reach`` shaping falls to 0.24 at this palm-to-centre distance. 0.3 m, about the
-    # start pose's distance, so reaching pays from the first step (at 0.1 m it paid within ~15 cm
-    # only, and a cpu-preset run that never learned the reach ended at 1.8%; README).
-    reach_scale: float = 0.3
+    reach_scale: float = rewards.RewardParams.reach_scale  # m; the shared ``reach`` shaping's scale
     drop_height: float = -0.1  # m; an object whose centre is below it has left the table (a metric)
     prior_files: tuple[str, ...] = ()  # priors from `dexvip prior build`, before the shipped prior_data
     # "mocap": real human grasps (GRAB) for the 17 objects they cover, synthetic for the rest;

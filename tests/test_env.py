@@ -10,6 +10,8 @@ from conftest import T_AGREE
 
 from dexvip_jax import envs
 from dexvip_jax.envs import objects as zoo
+from dexvip_jax.envs import scene
+from dexvip_jax.envs.grasp import GraspConfig
 from dexvip_jax.envs.scripted import hold_action
 from dexvip_jax.envs.wrappers import wrap_for_training
 from dexvip_jax.errors import ConfigError
@@ -94,6 +96,19 @@ def test_hold_action_keeps_the_start_pose(env):
     for _ in range(50):
         state = step(state, jnp.asarray(hold_action(env), jnp.float32))
     np.testing.assert_allclose(state.pipeline_state.qpos[:NJ], 0.0, atol=0.01)
+
+
+def test_reach_shaping_uses_the_configured_scale_and_pays_at_the_start_pose():
+    """The env's ``reward/reach`` is 1 - tanh(d / env.reach_scale), d the palm-to-centre distance, with
+    the configured scale (0.1 here, not the default); at the start pose d is ~0.27 m, where the old
+    0.1 m scale gives almost nothing and the default 0.3 m about a quarter."""
+    e = envs.load("grasp", backend="mujoco", objects=("mug",), reach_scale=0.1)
+    s = jax.jit(e.step)(e.reset_to(jnp.array(0), jnp.array(0.0)), jnp.zeros(e.action_size))
+    f = e.features(s.info["obj"], s.pipeline_state)
+    d = float(np.linalg.norm(f.hand_points[scene.PALM_POINT] - f.obj_com))
+    assert 0.2 < d < 0.35
+    assert float(s.metrics["reward/reach"]) == pytest.approx(1 - np.tanh(d / 0.1), abs=1e-5)
+    assert float(s.metrics["reward/reach"]) < 0.02 < 0.2 < 1 - np.tanh(d / GraspConfig.reach_scale)
 
 
 def test_resets_draw_different_objects_and_yaws(env):
