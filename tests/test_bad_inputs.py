@@ -48,6 +48,7 @@ CASES = [
     (["train", "--set", "env.slide_damping=-1"], "env.slide_damping must be a finite number >= 0"),
     (["train", "--set", "env.hand_timeconst=0.001"], "hand_timeconst must be >= 0.004 s"),
     (["train", "--set", "env.demo_start=nan"], "env.demo_start must be a finite number in [0, 1]"),
+    (["train", "--set", "env.reach_scale=0"], "env.reach_scale must be a finite number > 0"),
     (["train", "--set", "env.demo_start=0.5", "--set", "env.start_states=missing.npz"], "no demonstrations at"),
     (["prior", "build", "--input", "missing.json", "--object", "mug"], "missing.json"),
     (["prior", "build", "--input", FILE, "--object", "mug", "--out", FILE + "/p.json"], "lies under"),
