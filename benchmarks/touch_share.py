@@ -18,7 +18,7 @@ import tempfile
 
 import numpy as np
 
-from dexvip_jax import bench, config, envs, oracle
+from dexvip_jax import bench, config, envs, oracle, training
 from dexvip_jax.cli import enable_compilation_cache
 from dexvip_jax.envs import features as feat
 from dexvip_jax.envs import scene
@@ -40,7 +40,8 @@ def touch_slice(env) -> slice:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="cpu", choices=list(config.PRESETS))
-    p.add_argument("--episodes", type=int, default=8, help="oracle episodes (yaws) per object")
+    p.add_argument("--episodes", type=int, default=training.START_EPISODES,
+                   help="oracle episodes (yaws) per object (default: as many as training records)")
     p.add_argument("--demos", help="a demos.npz to read instead of recording one")
     args = p.parse_args()
     enable_compilation_cache(on_cpu=True)
@@ -48,14 +49,17 @@ def main() -> int:
     env = envs.load("grasp", **dataclasses.asdict(env_cfg))
     path = args.demos
     if path is None:
-        tmp = tempfile.mkdtemp()
-        oracle.oracle(env_cfg, args.episodes, 1.0, tmp)
-        path = os.path.join(tmp, "demos.npz")
-    demos = oracle.load_demos(path)
+        with tempfile.TemporaryDirectory() as tmp:
+            oracle.oracle(env_cfg, args.episodes, 1.0, tmp)
+            demos = oracle.load_demos(os.path.join(tmp, "demos.npz"))
+    else:
+        demos = oracle.load_demos(path)
     touch = demos["obs"][..., touch_slice(env)]
     if not np.isin(touch, (0.0, 1.0)).all():
         raise SystemExit(f"{path}: its touch block is not 0/1 activations; record it with this version")
     held = demos["held"]
+    if not held.any():
+        raise SystemExit(f"{path or 'the oracle'}: no step holds an object; nothing to count")
     active = touch[held]  # (held steps, 21)
     count = active.sum(-1).astype(int)
     gate = env_cfg.touch_gate
@@ -63,8 +67,8 @@ def main() -> int:
               "episodes": int(len(held)), "successful": int(demos["success"].sum()), "held_steps": int(held.sum()),
               "touch_gate": gate, "sensors_to_open_gate": int(np.ceil(gate * len(scene.TOUCH_SITES) - 1e-9)),
               "active_count_histogram": np.bincount(count, minlength=len(scene.TOUCH_SITES) + 1).tolist(),
-              "active_count_mean": float(count.mean()) if count.size else None,
-              "held_steps_opening_gate": float((active.mean(-1) >= gate).mean()) if count.size else None,
+              "active_count_mean": float(count.mean()),
+              "held_steps_opening_gate": float((active.mean(-1) >= gate).mean()),
               "sensor_share": dict(zip(scene.TOUCH_SITES, active.mean(0).round(3).tolist()))}
     out = write_result(os.path.join(ROOT, "benchmarks", "results"), f"touch_share_{args.preset}", result)
     print(f"{result['held_steps']} held steps of {result['successful']} successful oracle episodes: "
