@@ -326,11 +326,11 @@ def cmd_oracle(args) -> int:
     from dexvip_jax.envs.grasp import GraspConfig, default_backend
 
     env_cfg = GraspConfig.make(objects=args.objects or "all", backend=args.backend or default_backend())
-    report = oracle.oracle(env_cfg, args.episodes, args.force, args.out)
+    report = oracle.oracle(env_cfg, args.episodes, args.force, args.out, args.grasp)
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
-    print(f"scripted grasp-and-lift, {args.episodes} episodes per object, {report['backend']} backend, "
+    print(f"scripted {args.grasp} grasp-and-lift, {args.episodes} episodes per object, {report['backend']} backend, "
           f"force {args.force} N")
     print(report["markdown"])
     if args.out:
@@ -445,6 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     orc.add_argument("--episodes", type=_positive, default=10, help="per object, yaw evenly spaced over 180 degrees")
     orc.add_argument("--backend", choices=("mjx", "mujoco"), help="default: mjx with a GPU, mujoco on CPU")
     orc.add_argument("--force", type=_newtons, default=1.0, metavar="NEWTONS", help="stability-test force (paper: 1 N)")
+    orc.add_argument("--grasp", choices=("pinch", "prior"), default="pinch",
+                     help="pinch: fingertips (default); prior: the whole hand closing toward the object's consensus pose")
     orc.add_argument("--out", help="write oracle.json, oracle.md, episodes.jsonl and demos.npz here")
     orc.add_argument("--json", action="store_true")
     orc.set_defaults(func=cmd_oracle)

@@ -34,16 +34,24 @@ FORCE_STEPS = 50
 DIRECTIONS = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], np.float32)
 
 
-def episode_metrics(grasp, grasp_forced, final_chamfer, pose_error, open_error, functional_distance=0.05) -> dict:
+def episode_metrics(grasp, grasp_forced, final_chamfer, pose_error, open_error, functional_distance=0.05,
+                    touch=None, gate=None) -> dict:
     """Pure per-episode metrics. ``grasp``: (T,) bool over the episode; ``grasp_forced``: (6 * 50,)
-    bool over the force phases; the rest scalars. Returns 0/1 flags and posture in [0, 100]."""
+    bool over the force phases; the rest scalars. Returns 0/1 flags and posture in [0, 100]; with
+    ``touch`` and ``gate``, (T,) the share of touch sensors active and the pose gate, their means
+    over the held steps (``touch_share``, ``gate_open_share``: NaN for an episode that never holds)."""
     success = jnp.all(grasp[-HOLD_STEPS:])
-    return {
+    out = {
         "success": success.astype(jnp.float32),
         "stability": (success & jnp.all(grasp_forced)).astype(jnp.float32),
         "functionality": (success & (final_chamfer <= functional_distance)).astype(jnp.float32),
         "posture": 100.0 * jnp.maximum(0.0, 1.0 - pose_error / jnp.maximum(open_error, 1e-6)),
     }
+    if touch is not None:
+        held = grasp.astype(jnp.float32)
+        out["touch_share"] = jnp.sum(touch * held) / jnp.sum(held)
+        out["gate_open_share"] = jnp.sum(gate * held) / jnp.sum(held)
+    return out
 
 
 def protocol(n_objects: int, episodes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +84,11 @@ def make_evaluator(env, act, episodes: int, force: float, functional_distance: f
                 s = jax.vmap(lambda st, ac: env.step(st, ac, force_vec))(s, a)
             return (s, t + 1), s.metrics["held"] > 0
 
-        (state, t), grasp = jax.lax.scan(lambda c, _: step(c, None), (state, 0), None, length=length)
+        def episode_step(carry, _):
+            carry, held = step(carry, None)
+            return carry, (held, carry[0].metrics["touch_frac"], carry[0].metrics["gate_open"])
+
+        (state, t), (grasp, touch, gate) = jax.lax.scan(episode_step, (state, 0), None, length=length)
         feats = jax.vmap(env.features)(state.info["obj"], state.pipeline_state)
         records = {"qpos": state.pipeline_state.qpos, "obj_pos": feats.obj_pos, "obj_quat": feats.obj_quat,
                    "height_above_rest": feats.obj_com[:, 2] - state.info["rest_height"]}
@@ -86,8 +98,8 @@ def make_evaluator(env, act, episodes: int, force: float, functional_distance: f
         err_open = jax.vmap(pose_err)(jnp.zeros_like(feats.joint_angles), targets)
         forces = jnp.repeat(jnp.asarray(DIRECTIONS) * force, FORCE_STEPS, axis=0)
         _, forced = jax.lax.scan(step, (state, t), forces)
-        metrics = jax.vmap(lambda g, gf, c, e, eo: episode_metrics(g, gf, c, e, eo, functional_distance))(
-            grasp.T, forced.T, chamfer, err, err_open)
+        metrics = jax.vmap(lambda g, gf, c, e, eo, to, ga: episode_metrics(g, gf, c, e, eo, functional_distance, to, ga))(
+            grasp.T, forced.T, chamfer, err, err_open, touch.T, gate.T)
         return metrics, records
 
     return jax.jit(run), np.asarray(objs)
@@ -98,23 +110,42 @@ def learned(act):
     return lambda params, obs_stats, obs, t: act(params, obs_stats, obs)
 
 
+PERCENT = ("success", "stability", "functionality", "touch_share", "gate_open_share")  # shares, shown in %
+HELD_ONLY = ("touch_share", "gate_open_share")  # means over held steps: none where nothing was held
+
+
 def summarize(per_episode: dict, objs: np.ndarray, names) -> dict:
-    """Per-object means (success etc. in percent) and the overall mean over objects."""
+    """Per-object means (shares in percent, posture as it is) and the overall mean over objects.
+    The touch figures average the episodes that held at all; with none, they are None."""
+
+    def mean(values):
+        values = [v for v in values if v is not None and not np.isnan(v)]
+        return float(np.mean(values)) if values else None
+
     out = {}
     for i, name in enumerate(names):
         mask = objs == i
-        out[name] = {k: float(np.asarray(v)[mask].mean() * (1 if k == "posture" else 100)) for k, v in per_episode.items()}
-    out["overall"] = {k: float(np.mean([out[n][k] for n in names])) for k in per_episode}
+        out[name] = {k: mean(np.asarray(v)[mask] * (100 if k in PERCENT else 1)) for k, v in per_episode.items()}
+    out["overall"] = {k: mean([out[n][k] for n in names]) for k in per_episode}
     return out
 
 
 def markdown(table: dict, names) -> str:
     groups = {n: zoo.get(n).group for n in names}
-    lines = ["| object | group | success % | stability % | functionality % | posture % |", "|---|---|---|---|---|---|"]
+    touch = "touch_share" in table["overall"]
+    head = "| object | group | success % | stability % | functionality % | posture % |"
+    lines = [head + (" touch % of held steps | gate open % of held steps |" if touch else ""),
+             "|---|---|---|---|---|---|" + ("---|---|" if touch else "")]
+
+    def cell(v):
+        return "-" if v is None else f"{v:.1f}"
+
     for n in list(names) + ["overall"]:
         r = table[n]
-        lines.append(f"| {n} | {groups.get(n, '')} | {r['success']:.1f} | {r['stability']:.1f} | "
-                     f"{r['functionality']:.1f} | {r['posture']:.1f} |")
+        line = f"| {n} | {groups.get(n, '')} | " + " | ".join(cell(r[k]) for k in ("success", "stability", "functionality", "posture")) + " |"
+        if touch:
+            line += f" {cell(r['touch_share'])} | {cell(r['gate_open_share'])} |"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -170,12 +201,12 @@ def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: 
 
 
 def episode_records(per: dict, records: dict, names, episodes: int) -> list[dict]:
-    """One JSON-ready row per episode of ``protocol``: object, yaw, the four metrics and the final state."""
+    """One JSON-ready row per episode of ``protocol``: object, yaw, the metrics and the final state."""
     objs, yaws = protocol(len(names), episodes)
     rows = []
     for i, (o, yaw) in enumerate(zip(objs, yaws)):
         row = {"object": names[int(o)], "yaw_deg": float(np.rad2deg(yaw))}
-        row.update({k: float(v[i]) for k, v in per.items()})
+        row.update({k: None if np.isnan(v[i]) else float(v[i]) for k, v in per.items()})  # touch: None if never held
         row.update({k: (np.asarray(v[i]).round(5).tolist()) for k, v in records.items()})
         rows.append(row)
     return rows

@@ -38,18 +38,26 @@ DEMO_KEYS = ("obs", "actions", "rewards", "qpos", "held", "object", "yaw", "succ
 
 def _plan_object(job) -> list[np.ndarray]:
     """Joint targets for one object at several yaws (a worker process's unit of work)."""
-    name, mass, physics, yaws, length, substeps, lift_height, episode_length, max_step = job
+    name, mass, physics, yaws, length, substeps, lift_height, episode_length, max_step, pose, gate, threshold = job
     m = scene.compile_object(name, mass, physics)
-    return [grasp_plan.plan(m, float(y), length, substeps, lift_height, episode_length, max_step)[0] for y in yaws]
+    return [grasp_plan.plan(m, float(y), length, substeps, lift_height, episode_length, max_step, pose, gate,
+                            threshold)[0] for y in yaws]
 
 
-def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int, workers: int | None = None) -> np.ndarray:
-    """(E, length, nu) actions that carry out the scripted grasp of each (object, yaw); objects are
-    planned in parallel worker processes (planning simulates candidate grasps on the CPU)."""
+def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int, workers: int | None = None,
+                 grasp: str = "pinch") -> np.ndarray:
+    """(E, length, nu) actions that carry out the scripted grasp of each (object, yaw): ``grasp``
+    "pinch" (fingertips), or "prior" (the whole hand closing toward the object's consensus pose, the
+    env's pose-reward target); objects are planned in parallel worker processes (planning
+    simulates candidate grasps on the CPU)."""
+    if grasp not in grasp_plan.GRASPS:
+        raise ConfigError(f"unknown grasp {grasp!r}; use {' or '.join(grasp_plan.GRASPS)}")
     c = env.config
     objs = np.asarray(objs)
+    poses = np.asarray(env._targets, np.float64)
     jobs = [(c.objects[o], c.object_mass, c.physics, np.asarray(yaws)[objs == o], length, c.substeps,
-             c.lift_height, c.episode_length, c.max_target_step) for o in np.unique(objs)]
+             c.lift_height, c.episode_length, c.max_target_step, poses[o] if grasp == "prior" else None,
+             c.touch_gate, c.touch_threshold) for o in np.unique(objs)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers > 1:
         ctx = multiprocessing.get_context("spawn")  # never fork a process that has started XLA
@@ -69,11 +77,11 @@ def replay(params, obs_stats, obs, t):
     return params[:, jnp.minimum(t, params.shape[1] - 1)]
 
 
-def run(env, episodes: int, force: float = 1.0) -> dict:
+def run(env, episodes: int, force: float = 1.0, grasp: str = "pinch") -> dict:
     """The oracle under the evaluation protocol: per-object table and per-episode records."""
     objs, yaws = evaluate.protocol(len(env.config.objects), episodes)
     length = env.config.episode_length + len(evaluate.DIRECTIONS) * evaluate.FORCE_STEPS
-    actions = plan_actions(env, objs, yaws, length)
+    actions = plan_actions(env, objs, yaws, length, grasp=grasp)
     evaluator, _ = evaluate.make_evaluator(env, replay, episodes, force, env.config.aff_threshold)
     per, records = jax.device_get(evaluator(jnp.asarray(actions), None))
     table = evaluate.summarize(per, objs, env.config.objects)
@@ -142,14 +150,14 @@ def render_demo(demos_path: str, obj: str, path: str, yaw_deg: float = 90.0, eve
     return len(frames)
 
 
-def oracle(env_config, episodes: int, force: float, out: str | None) -> dict:
+def oracle(env_config, episodes: int, force: float, out: str | None, grasp: str = "pinch") -> dict:
     """What ``dexvip oracle`` does: run, score, and (with ``out``) save table, records and demos."""
     from dexvip_jax import envs
     from dexvip_jax.files import write_json_atomic, write_text_atomic
 
     env = envs.load("grasp", **dataclasses.asdict(env_config))
-    result = run(env, episodes, force)
-    report = {"episodes_per_object": episodes, "force_newtons": force, "backend": env.config.backend,
+    result = run(env, episodes, force, grasp)
+    report = {"grasp": grasp, "episodes_per_object": episodes, "force_newtons": force, "backend": env.config.backend,
               "objects": result["objects"], "markdown": result["markdown"]}
     if out:
         import json

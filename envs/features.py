@@ -26,7 +26,7 @@ MAX_ABS_QVEL = 1000.0
 class Features:
     hand_points: jax.Array  # (21, 3) touch-site positions, world frame, scene.TOUCH_SITES order
     aff_points: jax.Array  # (20, 3) affordance points, world frame
-    touch: jax.Array  # (21,) activations in {0, 1}
+    touch: jax.Array  # (21,) in {0, 1}: the sensor's volume feels a force and its collider touches the object
     joint_angles: jax.Array  # (30,)
     joint_vel: jax.Array  # (30,)
     obj_pos: jax.Array  # (3,) object frame origin (the bottom centre of its bounding box)
@@ -53,10 +53,12 @@ def features(qpos, qvel, sensordata, aff_local, com_local, layout: scene.SensorL
     quat = s[layout.obj_quat]
     quat = jnp.where(finite, quat, jnp.array([1.0, 0.0, 0.0, 0.0]))
     pos = s[layout.obj_pos]
+    collider = s[layout.hand_obj].reshape(len(scene.HAND_COLLIDERS), -1).sum(-1) > 0.5  # (18,) touches the object
+    on_object = jnp.asarray(scene.TOUCH_ON_COLLIDER) @ collider.astype(jnp.float32) > 0.5  # (21,) a sensor's collider does
     return Features(
         hand_points=s[layout.hand_points].reshape(-1, 3),
         aff_points=pos + quat_rotate(quat, aff_local),
-        touch=(s[layout.touch] > touch_threshold).astype(jnp.float32),
+        touch=((s[layout.touch] > touch_threshold) & on_object).astype(jnp.float32),
         joint_angles=qpos[:NUM_JOINTS],
         joint_vel=qvel[:NUM_JOINTS],
         obj_pos=pos,

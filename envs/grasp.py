@@ -18,6 +18,7 @@ A non-finite physics state ends the episode with zero reward and counts in ``met
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -38,7 +39,8 @@ from dexvip_jax.envs import physics, scene
 from dexvip_jax.errors import ConfigError
 
 METRICS = tuple(f"reward/{t}" for t in rewards.TERMS) + (
-    "held", "hand_obj_contact", "obj_table_contact", "touch_frac", "obj_height", "nonfinite", "dropped")
+    "held", "hand_obj_contact", "obj_table_contact", "touch_frac", "gate_open", "posture", "obj_height", "nonfinite",
+    "dropped")
 OBJ_QPOS = slice(len(scene.JOINTS), len(scene.JOINTS) + 7)  # the object's free joint: pos, quat
 OBJ_QVEL = slice(len(scene.JOINTS), len(scene.JOINTS) + 3)  # its linear velocity
 PRIVILEGED_SIZE = 10
@@ -301,6 +303,8 @@ class GraspEnv(Env):
             "hand_obj_contact": f.hand_obj_contact.astype(jnp.float32),
             "obj_table_contact": f.obj_table_contact.astype(jnp.float32),
             "touch_frac": f.touch.mean(),
+            "gate_open": rewards.touching(f, self.config.reward_params).astype(jnp.float32),  # the pose term's gate
+            "posture": self.posture(obj, f.joint_angles),
             "obj_height": f.obj_com[2],
             "nonfinite": f.nonfinite.astype(jnp.float32),
             "dropped": dropped.astype(jnp.float32),
@@ -374,6 +378,14 @@ class GraspEnv(Env):
     def features(self, obj: jax.Array, data) -> feat.Features:
         return feat.features(data.qpos, data.qvel, data.sensordata, self._aff[obj], self._com[obj],
                              self.layout, self.config.touch_threshold)
+
+    def posture(self, obj: jax.Array, joint_angles: jax.Array) -> jax.Array:
+        """100 * max(0, 1 - e / e_open): e the weighted joint error to the object's target pose (the
+        pose reward's), e_open that of the open start pose. 100 is the target pose, 0 no closer
+        than the open hand; the evaluator's posture is this at an episode's last step."""
+        err = functools.partial(rewards.pose_error, target_pose=self._targets[obj],
+                                finger_weights=self.config.reward_params.finger_weights)
+        return 100.0 * jnp.maximum(0.0, 1.0 - err(joint_angles) / jnp.maximum(err(jnp.zeros_like(joint_angles)), 1e-6))
 
     def pixels(self, obj: jax.Array, data, active=True) -> jax.Array:
         """The egocentric (H, W, 5) uint8 image of this state, noise-free."""

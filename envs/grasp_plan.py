@@ -55,6 +55,16 @@ MIN_HALF = 0.005  # m: a narrower section (a blade, a grazed corner) cannot be s
 ROBUST_YAW = np.deg2rad(1.0)  # a chosen grasp must also hold the object turned this much: the env's
 # float32 replay of a grasp that barely holds on the planner's model can drop it
 LOWEST = 0.012  # m: the lowest grasp height, where the fingertips just clear the table
+GRASPS = ("pinch", "prior")  # fingertip pinch (the default); whole-hand grasp toward the consensus pose
+# Whole-hand grasps: (the hand point placed over the grasp point, m it is pressed below the object's
+# top), tried in order: the object under the proximal phalanges (a handle; flat objects), then
+# under the knuckles (round ones, the palm cupping them).
+WRAPS = (("Tch_mfproximal", 0.04), ("Tch_mfmetacarpal", 0.02), ("Tch_mfmetacarpal", 0.04), ("Tch_mfproximal", 0.0))
+PALM_SITES = ("Tch_palm", "Tch_ffmetacarpal", "Tch_rfmetacarpal")  # three points that fix the palm's pose
+THUMB_TURN = np.array([scene.JOINTS.index("THJ4")])  # the thumb's rotation toward the palm
+# How far each finger joint's closing target lies past the consensus pose, as a share of the way
+# from open to it (clipped at the joint's limits), tried in order: past it the servos squeeze.
+WRAP_SQUEEZES = (1.0, 3.0)
 
 
 def _ik(m, d, sites: dict, q0: np.ndarray, free: np.ndarray, iters: int = 300, q_nom=None, w_nom: float = 0.02):
@@ -176,26 +186,75 @@ def _top(m, d, geoms=None) -> float:
     return top
 
 
-def motion(m, d, section, length: int, squeeze: float = SQUEEZES[0], max_step: np.ndarray | None = None) -> np.ndarray:
-    """(length, 30) joint targets: the scripted grasp-and-lift of one section. A phase takes its
-    ``PHASES`` steps, or more where a joint would move further per step than ``max_step`` allows."""
+def _pinch(m, d, section, squeeze: float) -> tuple[np.ndarray, np.ndarray]:
+    """(claw, closed) joint targets of the fingertip pinch: index, middle and ring tips on the far
+    surface, the thumb tip on the near one, closing ``squeeze`` past them."""
     n, half, centre = section
-    top = _top(m, d)
     along = np.array([-n[1], n[0], 0.0])
 
     def sites(offset: float) -> dict:
         far, near = centre + n * (half + offset), centre - n * (half + offset)
         return {tip: far + along * FINGER_SPREAD * (1 - i) for i, tip in enumerate(FINGERTIPS)} | {THUMB: near}
 
-    home = np.zeros(NJ)
-    nominal = home.copy()
+    nominal = np.zeros(NJ)
     nominal[HAND] = 0.5 * np.clip(m.actuator_ctrlrange[HAND, 1], 0, None)  # a half-closed hand
     nominal[LITTLE] = 0.0  # the little finger, which no target places, straight: curled, it hangs below the others
     touch = _ik(m, d, sites(0.0), nominal, np.arange(NJ), q_nom=nominal)
-    closed = _ik(m, d, sites(-squeeze), touch, HAND, iters=200)
-    claw = _ik(m, d, sites(OPEN_MARGIN), touch, HAND, iters=200)
+    return _ik(m, d, sites(OPEN_MARGIN), touch, HAND, iters=200), _ik(m, d, sites(-squeeze), touch, HAND, iters=200)
+
+
+def _wrap(m, d, section, squeeze: float, target_pose: np.ndarray, wrap=WRAPS[0]) -> tuple[np.ndarray, np.ndarray]:
+    """(claw, closed) joint targets of the whole-hand grasp toward the consensus pose
+    ``target_pose`` (30,): the palm flat over the grasp point, fingers pointing across the section,
+    ``wrap`` = (hand point, depth) placing the object under that point, pressed that deep into
+    its top; the fingers close from open through the consensus pose and ``squeeze`` times as far
+    again, which the servos turn into grip force where the object stops them."""
+    n, _, centre = section
+    q = np.zeros(NJ)
+    q[THUMB_TURN] = target_pose[THUMB_TURN]  # the thumb already turned to oppose, so it closes onto the near side
+    anchor, press = wrap
+    placed = place_palm(m, d, q, anchor, centre, n, _top_at(m, d, centre) - press)
+    closed = placed.copy()
+    closed[HAND] = np.clip(target_pose[HAND] + squeeze * (target_pose[HAND] - q[HAND]), *m.jnt_range[HAND].T)
+    return placed, closed
+
+
+def place_palm(m, d, q: np.ndarray, anchor: str, centre: np.ndarray, n: np.ndarray, height: float) -> np.ndarray:
+    """``q`` with the arm and wrist moved (IK) so the palm faces down, the fingers point along the
+    horizontal ``n``, and the hand point ``anchor`` lies at ``centre``'s x, y and ``height``."""
+    dd = mujoco.MjData(m)
+    dd.qpos[:NJ] = q
+    mujoco.mj_kinematics(m, dd)
+    origin = dd.site_xpos[m.site(anchor).id].copy()
+    ang = -np.arctan2(n[0], n[1])  # turns the start pose's fingers (+y) onto n
+    rz = np.array([[np.cos(ang), -np.sin(ang), 0.0], [np.sin(ang), np.cos(ang), 0.0], [0.0, 0.0, 1.0]])
+    goal = np.array([centre[0], centre[1], height])
+    sites = {s: goal + rz @ (dd.site_xpos[m.site(s).id] - origin) for s in PALM_SITES + (anchor,)}
+    return _ik(m, d, sites, q, ARM)
+
+
+def _top_at(m, d, point: np.ndarray) -> float:
+    """The object's height (world z) straight above ``point``'s x, y: a ray cast down onto its
+    geoms alone (the hand, wherever an earlier plan left it, cannot shadow it)."""
+    start, down = np.array([point[0], point[1], 1.0]), np.array([0.0, 0.0, -1.0])
+    dists = [mujoco.mju_rayGeom(d.geom_xpos[g], d.geom_xmat[g], m.geom_size[g], start, down, m.geom_type[g])
+             for g in np.flatnonzero(m.geom_bodyid == m.body("object").id)]
+    hits = [x for x in dists if x >= 0]
+    return float(start[2] - min(hits)) if hits else float(point[2])
+
+
+def motion(m, d, section, length: int, squeeze: float = SQUEEZES[0], max_step: np.ndarray | None = None,
+           target_pose: np.ndarray | None = None, wrap=WRAPS[0]) -> np.ndarray:
+    """(length, 30) joint targets: the scripted grasp-and-lift of one section, a fingertip pinch,
+    or with ``target_pose`` the whole-hand grasp ``wrap`` toward it (``_wrap``). A phase takes its
+    ``PHASES`` steps, or more where a joint would move further per step than ``max_step`` allows."""
+    n, half, centre = section
+    top = _top(m, d)
+    claw, closed = (_pinch(m, d, section, squeeze) if target_pose is None
+                    else _wrap(m, d, section, squeeze, target_pose, wrap))
+    home = np.zeros(NJ)
     above = claw.copy()
-    rise = top - centre[2] + CLEARANCE
+    rise = top - centre[2] + CLEARANCE if target_pose is None else top - _top_at(m, d, centre) + CLEARANCE
     above[1] += rise  # ARTy slides the arm along world z
     if above[1] > m.jnt_range[1, 1]:
         above = _palm_ik(m, d, claw, np.array([0.0, 0.0, rise]))
@@ -206,26 +265,37 @@ def motion(m, d, section, length: int, squeeze: float = SQUEEZES[0], max_step: n
         lifted[HAND] = closed[HAND]
     raised = home.copy()  # straight up first, so the fingers do not sweep into a tall object
     raised[1], raised[HAND] = max(home[1], above[1]), claw[HAND]
-    path = [home]
-    for target, steps in zip((raised, above, claw, closed, closed, lifted), PHASES.values()):
+    return path_through([home, raised, above, claw, closed, closed, lifted], list(PHASES.values()), length, max_step)
+
+
+def path_through(keyframes: list[np.ndarray], steps: list[int], length: int, max_step: np.ndarray | None = None) -> np.ndarray:
+    """(length, 30) joint targets moving linearly from keyframe to keyframe, ``steps[i]`` control
+    steps for the i-th move or more where a joint would move further per step than ``max_step``
+    allows (so the env's relative actions follow), then holding the last."""
+    path = [keyframes[0]]
+    for target, n in zip(keyframes[1:], steps):
         start = path[-1]
         if max_step is not None:
-            steps = max(steps, int(np.ceil(np.max(np.abs(target - start) / max_step) - 1e-6)))
-        path += [start + (target - start) * (i + 1) / steps for i in range(steps)]
+            n = max(n, int(np.ceil(np.max(np.abs(target - start) / max_step) - 1e-6)))
+        path += [start + (target - start) * (i + 1) / n for i in range(n)]
     path = np.array(path[1:])
     hold = np.repeat(path[-1:], max(0, length - len(path)), axis=0)
     return np.concatenate([path, hold])[:length]
 
 
-def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float, window: int = 50) -> bool:
+def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float, window: int = 50,
+          touch_threshold: float = 0.01) -> tuple[bool, np.ndarray]:
     """Whether ``targets`` (T, 30) hold the object (``rewards.held``'s condition, read from MuJoCo's
-    contact list) for the last ``window`` steps, simulated on the planner's own copy of the model.
+    contact list) for the last ``window`` steps, simulated on the planner's own copy of the model,
+    and the share of touch sensors active at each of those steps (``features.features``' rule).
     ``motion`` keeps each step within the env's per-step action range, so the env follows them."""
     d = _start(m, yaw)
     body, table = m.body("object").id, m.geom("table_top").id
-    hand = {m.geom(g).id for g in scene.HAND_COLLIDERS}
+    colliders = [m.geom(g).id for g in scene.HAND_COLLIDERS]
+    adr = np.array([m.sensor_adr[m.sensor("touch_" + s[4:]).id] for s in scene.TOUCH_SITES])
     rest = d.xipos[body][2]
     lo, hi = m.actuator_ctrlrange.T
+    shares = []
     for t, q in enumerate(targets):
         d.ctrl[:] = np.clip(q, lo, hi)
         mujoco.mj_step(m, d, substeps)
@@ -234,11 +304,13 @@ def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float,
         pairs = [(int(c.geom1), int(c.geom2)) for c in d.contact[: d.ncon]] if d.ncon else []
         on_obj = [(g1, g2) if m.geom_bodyid[g2] == body else (g2, g1) for g1, g2 in pairs
                   if body in (m.geom_bodyid[g1], m.geom_bodyid[g2])]
-        touched = any(other in hand for other, _ in on_obj)
+        touched = np.array([any(other == c for other, _ in on_obj) for c in colliders], np.float32)
         on_table = any(other == table for other, _ in on_obj)
-        if not (touched and not on_table and d.xipos[body][2] - rest > lift_height):
-            return False
-    return True
+        if not (touched.any() and not on_table and d.xipos[body][2] - rest > lift_height):
+            return False, np.zeros(0)
+        touch = (d.sensordata[adr] > touch_threshold) & (scene.TOUCH_ON_COLLIDER @ touched > 0.5)
+        shares.append(touch.mean())
+    return True, np.array(shares)
 
 
 def _start(m, yaw: float):
@@ -249,19 +321,30 @@ def _start(m, yaw: float):
 
 
 def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_height: float = 0.02,
-         episode_length: int = 200, max_step: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+         episode_length: int = 200, max_step: np.ndarray | None = None, target_pose: np.ndarray | None = None,
+         touch_gate: float = 0.3, touch_threshold: float = 0.01) -> tuple[np.ndarray, int]:
     """(length, 30) joint targets for the object at ``yaw`` (rad), and how many candidate grasps
     were simulated: the first candidate that holds the object through the episode on the
-    planner's own model, else the first candidate (a plan that fails, honestly executed)."""
+    planner's own model, else the first candidate (a plan that fails, honestly executed).
+    With ``target_pose`` (the consensus pose) the candidates are whole-hand grasps toward it, and a
+    grasp that holds with the pose reward's gate open (touch share >= ``touch_gate``) on at least
+    half the held window comes before one that only holds."""
     d = _start(m, yaw)
     sections = candidates(m, d)
-    options = [(section, squeeze) for squeeze in SQUEEZES for section in sections]
-    first = fallback = None
-    for i, (section, squeeze) in enumerate(options):
-        targets = motion(m, d, section, length, squeeze, max_step)
-        first = targets if first is None else first
-        if holds(m, yaw, targets[:episode_length], substeps, lift_height):
-            if holds(m, yaw + ROBUST_YAW, targets[:episode_length], substeps, lift_height):
-                return targets, i + 1
-            fallback = targets if fallback is None else fallback
-    return (first if fallback is None else fallback), len(options)
+    if target_pose is None:
+        options = [(section, squeeze, None) for squeeze in SQUEEZES for section in sections]
+    else:
+        options = [(section, squeeze, wrap) for squeeze in WRAP_SQUEEZES for wrap in WRAPS for section in sections]
+    ranked = {}  # rank -> the first plan of that rank: 1 holds robustly, short of the gate; 2 holds once; 3 fails
+    for i, (section, squeeze, wrap) in enumerate(options):
+        targets = motion(m, d, section, length, squeeze, max_step, target_pose, wrap)
+        held, share = holds(m, yaw, targets[:episode_length], substeps, lift_height, touch_threshold=touch_threshold)
+        rank = 3
+        if held:
+            rank = 2
+            if holds(m, yaw + ROBUST_YAW, targets[:episode_length], substeps, lift_height)[0]:
+                if target_pose is None or (share >= touch_gate).mean() >= 0.5:
+                    return targets, i + 1
+                rank = 1
+        ranked.setdefault(rank, targets)
+    return ranked[min(ranked)], len(options)

@@ -56,6 +56,26 @@ HAND_COLLIDERS = (
     "C_thproximal", "C_thmiddle", "C_thdistal",
 )
 TABLE_COLLIDERS = ("C_ffdistal", "C_mfdistal", "C_rfdistal", "C_lfdistal", "C_thdistal")
+# The touch sensors' volumes (``_touch_volumes``): Adroit's own sites are 4 mm slabs on the palmar
+# face of each phalanx, which missed most contacts of a whole-hand grasp (a power grasp of the
+# flashlight touched 8 hand geoms and lit 2 of its 21 sites). Each sensor here covers its part of
+# the hand's collision surface, all round, 3 mm deep; the five on the palm tile its two boxes.
+TOUCH_MARGIN = 0.003  # m beyond a collider's surface that a sensor's box reaches
+# The palm's five sensors as (x0, x1, z0, z1) in the palm frame (its collision boxes span x in
+# [-0.043, 0.043], z in [-0.011, 0.087]; the knuckle row is z > 0.055, the thumb side x > 0): the
+# thumb's metacarpal sensor is the palm's thumb-side strip (the thenar eminence), the palm sensor the
+# middle and the little-finger side below the knuckles.
+PALM_TILES = {"Tch_ffmetacarpal": (0.022, 0.046, 0.055, 0.090), "Tch_mfmetacarpal": (0.0, 0.022, 0.055, 0.090),
+              "Tch_rfmetacarpal": (-0.024, 0.0, 0.055, 0.090), "Tch_thmetacarpal": (0.022, 0.046, -0.014, 0.055),
+              "Tch_palm": (-0.046, 0.022, -0.014, 0.055)}
+# The hand collider(s) each touch sensor sits on. A sensor counts only while its collider touches the
+# object (``features.features``): MuJoCo's touch sensor sums every contact in its volume, and a
+# fingertip pressed on the table would otherwise count as touching the object.
+TOUCH_COLLIDERS = {s: (("C_palm0", "C_palm1") if s in PALM_TILES else
+                       ("C_lfmetacarpal",) if s == "Tch_lfmetacarpal" else
+                       ("C_" + s[4:6] + {"tip": "distal"}.get(s[6:], s[6:]),)) for s in TOUCH_SITES}
+# (21, 18): 1 where a touch sensor sits on a hand collider (rows TOUCH_SITES, columns HAND_COLLIDERS).
+TOUCH_ON_COLLIDER = np.array([[c in TOUCH_COLLIDERS[s] for c in HAND_COLLIDERS] for s in TOUCH_SITES], np.float32)
 KEPT_TENDONS = ("T_FFJ1c", "T_MFJ1c", "T_RFJ1c", "T_LFJ1c")
 SLOTS = tuple(f"obj_box{i}" for i in range(zoo.NUM_BOXES)) + tuple(f"obj_cap{i}" for i in range(zoo.NUM_CAPSULES))
 TABLE_HALF = (0.85, 0.45, 0.025)  # GRAFF's table top, its surface at z = 0
@@ -138,9 +158,8 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
     for t in list(spec.tendons):
         if t.name not in KEPT_TENDONS:
             spec.delete(t)
-    for s in list(spec.sensors):  # actuator-force and joint-pos sensors are not features here
-        if s.type != mujoco.mjtSensor.mjSENS_TOUCH:
-            spec.delete(s)
+    for s in list(spec.sensors):  # the shipped touch sensors give way to ``_touch_volumes``
+        spec.delete(s)
     for j in spec.joints:
         j.frictionloss = 0.0
     # The arm is a robot mount: gravity-compensated, as a real arm's controller would do, so the
@@ -209,7 +228,7 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
         spec.add_pair(geomname1="ground", geomname2=slot, condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
 
     # Features come from sensors only, so MJX and MuJoCo C hand the env the same numbers.
-    # (The 21 touch sensors already exist, in TOUCH_SITES order.)
+    _touch_volumes(spec)
     for site in TOUCH_SITES:
         spec.add_sensor(name="pos_" + site, type=mujoco.mjtSensor.mjSENS_FRAMEPOS,
                         objtype=mujoco.mjtObj.mjOBJ_SITE, objname=site)
@@ -230,6 +249,31 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
                         objtype=mujoco.mjtObj.mjOBJ_GEOM, objname=slot,
                         reftype=mujoco.mjtObj.mjOBJ_GEOM, refname="table_top", intprm=[found, 0, 1])
     return spec
+
+
+def _touch_volumes(spec: mujoco.MjSpec) -> None:
+    """A touch sensor (``touch_<site>``, in TOUCH_SITES order) on a box site covering each hand part's
+    collision surface with ``TOUCH_MARGIN``: a capsule phalanx all round, the little finger's
+    metacarpal box, and the palm's boxes in ``PALM_TILES``. Adroit's ``Tch_*`` sites stay as the
+    hand points (their positions feed the affordance reward and the observation)."""
+    half_y = spec.geom("C_palm0").size[1] + TOUCH_MARGIN
+    for site in TOUCH_SITES:
+        if site in PALM_TILES:
+            x0, x1, z0, z1 = PALM_TILES[site]
+            body, pos, size = "palm", ((x0 + x1) / 2, 0.0, (z0 + z1) / 2), ((x1 - x0) / 2, half_y, (z1 - z0) / 2)
+        else:
+            geom = spec.geom(TOUCH_COLLIDERS[site][0])
+            body, pos = geom.parent.name, tuple(geom.pos)
+            if geom.type == mujoco.mjtGeom.mjGEOM_CAPSULE:
+                r, hl = geom.size[0], geom.size[1]
+                size = (r + TOUCH_MARGIN, r + TOUCH_MARGIN, hl + r + TOUCH_MARGIN)
+            else:
+                size = tuple(float(h) + TOUCH_MARGIN for h in geom.size)
+        quat = (1.0, 0.0, 0.0, 0.0) if site in PALM_TILES else tuple(geom.quat)
+        spec.body(body).add_site(name="Tv_" + site[4:], type=mujoco.mjtGeom.mjGEOM_BOX, pos=pos, quat=quat, size=size,
+                                 group=4)
+        spec.add_sensor(name="touch_" + site[4:], type=mujoco.mjtSensor.mjSENS_TOUCH,
+                        objtype=mujoco.mjtObj.mjOBJ_SITE, objname="Tv_" + site[4:])
 
 
 def _fill_slots(spec: mujoco.MjSpec, obj: zoo.ObjectSpec, mass: float) -> None:
@@ -296,7 +340,7 @@ def sensor_layout(m: mujoco.MjModel) -> SensorLayout:
 
     n = len(SLOTS)
     return SensorLayout(
-        touch=span("ST_" + TOUCH_SITES[0], len(TOUCH_SITES)),
+        touch=span("touch_" + TOUCH_SITES[0][4:], len(TOUCH_SITES)),
         hand_points=span("pos_" + TOUCH_SITES[0], len(TOUCH_SITES)),
         obj_pos=span("obj_pos", 1),
         obj_quat=span("obj_quat", 1),

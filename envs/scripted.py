@@ -22,3 +22,62 @@ def grasp_targets(env, steps: int) -> np.ndarray:
 def grasp_actions(env, steps: int) -> np.ndarray:
     """(steps, nu) actions of the scripted reach-down-and-close; touches most objects."""
     return np.asarray(env.actions_for_targets(grasp_targets(env, steps)))
+
+
+# -- touch sensing's known answers -------------------------------------------------------------
+
+# Each case: (object, what the hand does). The states are real physics on either backend, and
+# their answers are known before a sensor is read: see ``touch_cases``.
+TOUCH_CASES = {
+    "no_contact": "soda_can",  # the open hand at its start pose, high above the object
+    "palm_on_box": "soda_can",  # the open hand lowered flat onto the can's top (a box face) until its palm presses
+    "pinch": "soda_can",  # the oracle's three-finger pinch (index, middle, ring tips; thumb tip), lifted
+    "power": "flashlight",  # a fist closed around a lying cylinder under the palm, lifted
+}
+# A fist: each finger's three flexion joints near their 1.57 rad limit, the thumb turned across
+# the palm and bent (THJ0 bends negative); spread joints straight.
+FIST = {f"{f}J{i}": 1.5 for f in ("FF", "MF", "RF", "LF") for i in (2, 1, 0)} | {"THJ4": 1.0, "THJ3": 1.2, "THJ0": -1.0}
+ANCHOR = {"palm_on_box": "Tch_palm", "power": "Tch_mfproximal"}  # the hand point placed over the object's centre
+PRESS = {"palm_on_box": 0.01, "power": 0.0}  # m the placed hand point's target lies below the object's top
+TOUCH_READ_STEP = 150  # control step whose touch sensors a case reads (a lift ends by step 140)
+
+
+def touch_cases(env) -> dict[str, tuple[int, np.ndarray]]:
+    """Per case of ``TOUCH_CASES``: (object index in ``env.config.objects``, (TOUCH_READ_STEP + 1, nu)
+    actions from the start pose, yaw 0). ``env.config.objects`` must hold the cases' objects."""
+    from dexvip_jax.envs import grasp_plan as gp
+    from dexvip_jax.envs import scene
+
+    c = env.config
+    length, nj = TOUCH_READ_STEP + 1, len(scene.JOINTS)
+    lo, hi = env.mj_model.actuator_ctrlrange.T
+    out = {}
+    for case, name in TOUCH_CASES.items():
+        m = scene.compile_object(name, c.object_mass, c.physics)
+        d = gp._start(m, 0.0)
+        body = m.body("object").id
+        centre, ahead = d.xipos[body].copy(), np.array([0.0, 1.0, 0.0])
+        home = np.zeros(nj)
+        if case == "no_contact":
+            targets = np.zeros((length, nj))
+        elif case == "pinch":
+            targets, _ = gp.plan(m, 0.0, length, c.substeps, c.lift_height, length, c.max_target_step)
+        else:
+            q = home.copy()
+            if case == "power":  # the thumb turned to oppose first
+                q[scene.JOINTS.index("THJ4")] = FIST["THJ4"]
+            anchor = ANCHOR[case]
+            placed = gp.place_palm(m, d, q, anchor, centre, ahead, gp._top_at(m, d, centre) - PRESS[case])
+            above = placed.copy()
+            above[1] += 0.06
+            keys = [home, above, placed]
+            if case == "power":
+                fist = placed.copy()
+                for j, v in FIST.items():
+                    fist[scene.JOINTS.index(j)] = v
+                lifted = fist.copy()
+                lifted[1] += 0.15
+                keys += [fist, fist, lifted]
+            targets = gp.path_through(keys, [30, 30, 30, 10, 30][: len(keys) - 1], length, c.max_target_step)
+        out[case] = (c.objects.index(name), np.asarray(env.actions_for_targets(np.clip(targets, lo, hi).astype(np.float32))))
+    return out

@@ -325,9 +325,11 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             return (nxt, ret, alive * (1.0 - nxt.done)), (jax.tree.map(lambda m: (m * alive).mean(), nxt.metrics), held)
 
         zeros = jnp.zeros(settings.eval_envs)
-        (_, ret, _), (metrics, held) = jax.lax.scan(step, (state, zeros, zeros + 1.0), None,
-                                                    length=settings.episode_length)
+        (final, ret, _), (metrics, held) = jax.lax.scan(step, (state, zeros, zeros + 1.0), None,
+                                                        length=settings.episode_length)
         out = {"eval/episode_return": ret.mean(), **{f"eval/{k}": v.mean() for k, v in metrics.items()}}
+        if "posture" in final.metrics:  # the paper's posture is the final pose's, not a mean over steps
+            out["eval/posture"] = final.metrics["posture"].mean()
         if "held" in state.metrics:  # the paper's success: held for all of the last 50 steps
             out["eval/success"] = jnp.all(held[-HOLD_STEPS:] > 0, axis=0).mean()
         return out
