@@ -94,14 +94,14 @@ START_EPISODES = 8  # oracle episodes per object (yaws over [0, 180)) recorded f
 def record_start_states(cfg: cfg_lib.TrainConfig, out: str) -> cfg_lib.TrainConfig:
     """``cfg`` with ``env.start_states`` set: with ``env.demo_start`` > 0 and none given, those in
     ``out/starts/`` (a resumed run's), else the oracle records ``START_EPISODES`` per object of the
-    run (its own env settings) there."""
+    run (its own env settings and ``env.start_grasp``) there."""
     if cfg.env.demo_start == 0 or cfg.env.start_states:
         return cfg
     from dexvip_jax import oracle
 
     where = os.path.join(out, "starts")
     if not os.path.exists(os.path.join(where, "demos.npz")):
-        oracle.oracle(dataclasses.replace(cfg.env, demo_start=0.0), START_EPISODES, 1.0, where)
+        oracle.oracle(dataclasses.replace(cfg.env, demo_start=0.0), START_EPISODES, 1.0, where, cfg.env.start_grasp)
     return dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, start_states=os.path.join(where, "demos.npz")))
 
 

@@ -117,6 +117,10 @@ class GraspConfig:
     # ``start_states`` (a `dexvip oracle` demos.npz; a training run records one when it is "").
     start_states: str = ""
     demo_start: float = 0.0
+    # The oracle grasp a training run records its starts with (``dexvip oracle --grasp``): "pinch"
+    # (fingertips) or "prior" (the whole hand toward the consensus pose). Every method of a sweep
+    # shares them.
+    start_grasp: str = "pinch"
     # None: a start may be any step of a demonstration; N: only steps up to N past its first held
     # step (more starts where the grasp is made, fewer where the object already hangs in the hand).
     demo_start_held_steps: int | None = None
@@ -166,6 +170,8 @@ class GraspConfig:
             raise ConfigError(f"unknown prior_source {cfg.prior_source!r}; use 'mocap' or 'synthetic'")
         if cfg.obs not in ("state", "pixels"):
             raise ConfigError(f"unknown obs {cfg.obs!r}; use 'state' or 'pixels'")
+        if cfg.start_grasp not in ("pinch", "prior"):
+            raise ConfigError(f"unknown start_grasp {cfg.start_grasp!r}; use 'pinch' (fingertips) or 'prior' (whole hand)")
         if cfg.actions not in ("relative", "absolute"):
             raise ConfigError(f"unknown actions {cfg.actions!r}; use 'relative' (joint-target steps) or 'absolute' (GRAFF)")
         if cfg.object_mass is not None and not cfg.object_mass > 0:  # its own words: None is allowed

@@ -65,6 +65,7 @@ THUMB_TURN = np.array([scene.JOINTS.index("THJ4")])  # the thumb's rotation towa
 # How far each finger joint's closing target lies past the consensus pose, as a share of the way
 # from open to it (clipped at the joint's limits), tried in order: past it the servos squeeze.
 WRAP_SQUEEZES = (1.0, 3.0)
+WRAP_SECTIONS = 16  # a whole-hand grasp tries the first sections only (through the centre of mass, narrowest first)
 
 
 def _ik(m, d, sites: dict, q0: np.ndarray, free: np.ndarray, iters: int = 300, q_nom=None, w_nom: float = 0.02):
@@ -334,7 +335,8 @@ def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_hei
     if target_pose is None:
         options = [(section, squeeze, None) for squeeze in SQUEEZES for section in sections]
     else:
-        options = [(section, squeeze, wrap) for squeeze in WRAP_SQUEEZES for wrap in WRAPS for section in sections]
+        options = [(section, squeeze, wrap) for squeeze in WRAP_SQUEEZES for wrap in WRAPS
+                   for section in sections[:WRAP_SECTIONS]]
     ranked = {}  # rank -> the first plan of that rank: 1 holds robustly, short of the gate; 2 holds once; 3 fails
     for i, (section, squeeze, wrap) in enumerate(options):
         targets = motion(m, d, section, length, squeeze, max_step, target_pose, wrap)

@@ -81,3 +81,40 @@ def touch_cases(env) -> dict[str, tuple[int, np.ndarray]]:
             targets = gp.path_through(keys, [30, 30, 30, 10, 30][: len(keys) - 1], length, c.max_target_step)
         out[case] = (c.objects.index(name), np.asarray(env.actions_for_targets(np.clip(targets, lo, hi).astype(np.float32))))
     return out
+
+
+def run_touch_cases(env) -> dict[str, dict[str, np.ndarray]]:
+    """Each of ``touch_cases`` simulated on ``env`` (one batched program): per case, at
+    ``TOUCH_READ_STEP``, ``touch`` (21,) the sensors active, ``held`` the grasp predicate, and
+    ``contact`` (18,) which hand colliders touch the object, read from MuJoCo's own contact list of
+    the final joint state (the sensors' ground truth, independent of the sensor pipeline)."""
+    import jax
+    import jax.numpy as jnp
+    import mujoco
+
+    from dexvip_jax.envs import scene
+
+    cases = touch_cases(env)
+    objs = jnp.asarray([o for o, _ in cases.values()], jnp.int32)
+    actions = jnp.stack([jnp.asarray(a) for _, a in cases.values()], axis=1)  # (T, cases, nu)
+
+    @jax.jit
+    def rollout(objs, actions):
+        s = jax.vmap(lambda o: env.reset_to(o, jnp.float32(0.0)))(objs)
+        s = jax.lax.scan(lambda s, a: (jax.vmap(env.step)(s, a), None), s, actions)[0]
+        f = jax.vmap(env.features)(objs, s.pipeline_state)
+        return f.touch, s.metrics["held"], s.pipeline_state.qpos
+
+    touch, held, qpos = (np.asarray(x) for x in rollout(objs, actions))
+    out = {}
+    for i, (case, name) in enumerate(TOUCH_CASES.items()):
+        m = scene.compile_object(name, env.config.object_mass, env.config.physics)
+        d = mujoco.MjData(m)
+        d.qpos[:] = qpos[i]
+        mujoco.mj_forward(m, d)
+        body = m.body("object").id
+        touching = {int(g) for c in d.contact[: d.ncon] for g in (c.geom1, c.geom2)
+                    if body in (m.geom_bodyid[c.geom1], m.geom_bodyid[c.geom2])}
+        contact = np.array([m.geom(g).id in touching for g in scene.HAND_COLLIDERS])
+        out[case] = {"touch": touch[i] > 0.5, "held": bool(held[i] > 0), "contact": contact}
+    return out

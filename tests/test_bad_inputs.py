@@ -15,6 +15,8 @@ CASES = [
     (["train", "--set", "env.noise_actions=-0.1"], "env.noise_actions must be a finite number >= 0"),
     (["train", "--set", "ppo.gamma=1.5"], "ppo.gamma must be a finite number in [0, 1]"),
     (["train", "--set", "env.touch_gate=nan"], "env.touch_gate must be"),
+    (["train", "--set", "env.start_grasp=fist"], "unknown start_grasp 'fist'"),
+    (["oracle", "--grasp", "fist"], "invalid choice: 'fist'"),
     (["train", "--set", "ppo.hidden=64,0"], "ppo.hidden must be a finite number > 0"),
     (["train", "--set", "nosuchkey=1"], "unknown config key 'nosuchkey'"),
     (["train", "--set", "ppo.learning_rate"], "write key=value"),

@@ -12,7 +12,7 @@ from test_ppo import _params, small_config
 
 from dexvip_jax import config, envs, training
 from dexvip_jax.cli import main
-from dexvip_jax.evaluate import FORCE_STEPS, HOLD_STEPS, episode_metrics
+from dexvip_jax.evaluate import FORCE_STEPS, HOLD_STEPS, episode_metrics, summarize
 from dexvip_jax.ppo.train import make_train, settings_from
 
 T = 200
@@ -50,6 +50,23 @@ def test_functionality_needs_the_hand_on_the_affordance_region_and_posture_is_no
     assert metrics(held, err=0.0)["posture"] == 100.0  # final pose = target
     assert metrics(held, err=0.5, err_open=1.0)["posture"] == pytest.approx(50.0)
     assert metrics(held, err=2.0, err_open=1.0)["posture"] == 0.0  # worse than the open hand
+
+
+def test_touch_and_gate_shares_are_means_over_held_steps_only():
+    held = np.zeros(T, bool)
+    held[100:] = True
+    touch = np.where(np.arange(T) < 100, 1.0, 0.5)  # all sensors before the grasp, half while held
+    gate = (np.arange(T) >= 150).astype(np.float32)  # open on the last 50 of the 100 held steps
+    out = episode_metrics(jnp.asarray(held), jnp.ones(6 * FORCE_STEPS, bool), 0.0, 0.0, 1.0, 0.05,
+                          jnp.asarray(touch), jnp.asarray(gate))
+    assert float(out["touch_share"]) == pytest.approx(0.5) and float(out["gate_open_share"]) == pytest.approx(0.5)
+    never = episode_metrics(jnp.zeros(T, bool), jnp.ones(6 * FORCE_STEPS, bool), 0.0, 0.0, 1.0, 0.05,
+                            jnp.asarray(touch), jnp.asarray(gate))
+    assert np.isnan(float(never["touch_share"]))  # no held step: no figure, not 0
+    table = summarize({"touch_share": np.array([0.5, np.nan, np.nan, np.nan]), "success": np.array([1.0, 0, 0, 0])},
+                      np.array([0, 0, 1, 1]), ["mug", "apple"])
+    assert table["mug"]["touch_share"] == pytest.approx(50.0) and table["apple"]["touch_share"] is None
+    assert table["overall"]["touch_share"] == pytest.approx(50.0)  # the objects that held at all
 
 
 def test_object_force_moves_the_object_in_its_direction():
