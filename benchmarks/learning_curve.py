@@ -3,7 +3,8 @@
     python benchmarks/learning_curve.py --preset cpu --method dexvip [--set KEY=VALUE ...] [--name NAME]
 
 Success is the paper's (held, ``rewards.held``, for all of the last 50 steps): the curve of
-``eval/success`` during training, the env steps and wall time to the first 10% and 50%, and a
+``eval/success`` and ``eval/posture`` (the final pose's) during training, the share of training steps
+with the pose gate open (``env/gate_open``), the env steps and wall time to the first 10% and 50%, and a
 final evaluation with ``--eval-episodes`` per object and the 1 N stability forces.
 
 The run itself (checkpoints, TensorBoard) goes to runs/curve-<preset>-<method>/ (not committed);
@@ -55,7 +56,7 @@ def main() -> int:
     with open(os.path.join(run_dir, "metrics.jsonl")) as f:
         rows = [json.loads(line) for line in f]
     keep = ("update", "env_steps", "episode_return", "steps_per_s", "reward_per_step", "env/held", "env/reward/succ",
-            "env/reward/reach", "env/reward/lift", "env/reward/aff", "env/reward/pose", "env/reward/pose_match", "env/touch_frac",
+            "env/reward/reach", "env/reward/lift", "env/reward/aff", "env/reward/pose", "env/reward/pose_match", "env/touch_frac", "env/gate_open", "env/posture",
             "env/hand_obj_contact", "env/obj_height", "dapg/weight", "loss/demo_log_prob")
     result = {"device": bench.device_info(), "config": config.to_dict(cfg),
               "summary": {k: v for k, v in summary.items() if k != "files"},

@@ -45,7 +45,7 @@ def episode_metrics(grasp, grasp_forced, final_chamfer, pose_error, open_error, 
         "success": success.astype(jnp.float32),
         "stability": (success & jnp.all(grasp_forced)).astype(jnp.float32),
         "functionality": (success & (final_chamfer <= functional_distance)).astype(jnp.float32),
-        "posture": 100.0 * jnp.maximum(0.0, 1.0 - pose_error / jnp.maximum(open_error, 1e-6)),
+        "posture": rewards.posture(pose_error, open_error),
     }
     if touch is not None:
         held = grasp.astype(jnp.float32)

@@ -63,6 +63,13 @@ def pose_error(joint_angles: jax.Array, target_pose: jax.Array, finger_weights) 
     return jnp.sum(w * jnp.abs(joint_angles - target_pose)) / jnp.sum(w)
 
 
+def posture(pose_err: jax.Array, open_err: jax.Array) -> jax.Array:
+    """Posture in [0, 100]: 100 * max(0, 1 - e / e_open), ``e`` the weighted joint error to the
+    target pose (``pose_error``) and ``e_open`` that of the open start pose. 100 is the target
+    pose, 0 no closer than the open hand. The paper's normalisation is unpublished; this is ours."""
+    return 100.0 * jnp.maximum(0.0, 1.0 - pose_err / jnp.maximum(open_err, 1e-6))
+
+
 def touching(f: Features, p: RewardParams) -> jax.Array:
     return f.touch.mean() >= p.touch_gate
 

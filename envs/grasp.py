@@ -386,12 +386,11 @@ class GraspEnv(Env):
                              self.layout, self.config.touch_threshold)
 
     def posture(self, obj: jax.Array, joint_angles: jax.Array) -> jax.Array:
-        """100 * max(0, 1 - e / e_open): e the weighted joint error to the object's target pose (the
-        pose reward's), e_open that of the open start pose. 100 is the target pose, 0 no closer
-        than the open hand; the evaluator's posture is this at an episode's last step."""
+        """``rewards.posture`` of ``joint_angles`` for the object's target pose (the evaluator's
+        posture is this at an episode's last step)."""
         err = functools.partial(rewards.pose_error, target_pose=self._targets[obj],
                                 finger_weights=self.config.reward_params.finger_weights)
-        return 100.0 * jnp.maximum(0.0, 1.0 - err(joint_angles) / jnp.maximum(err(jnp.zeros_like(joint_angles)), 1e-6))
+        return rewards.posture(err(joint_angles), err(jnp.zeros_like(joint_angles)))
 
     def pixels(self, obj: jax.Array, data, active=True) -> jax.Array:
         """The egocentric (H, W, 5) uint8 image of this state, noise-free."""
