@@ -158,7 +158,7 @@ def oracle(env_config, episodes: int, force: float, out: str | None, grasp: str 
     env = envs.load("grasp", **dataclasses.asdict(env_config))
     result = run(env, episodes, force, grasp)
     report = {"grasp": grasp, "episodes_per_object": episodes, "force_newtons": force, "backend": env.config.backend,
-              "objects": result["objects"], "markdown": result["markdown"]}
+              "overall": result["objects"]["overall"], "objects": result["objects"], "markdown": result["markdown"]}
     if out:
         import json
 

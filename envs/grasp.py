@@ -35,7 +35,7 @@ from dexvip_jax.experiments import methods
 from dexvip_jax.envs import camera
 from dexvip_jax.envs import features as feat
 from dexvip_jax.envs import objects as zoo
-from dexvip_jax.envs import physics, scene
+from dexvip_jax.envs import grasp_plan, physics, scene
 from dexvip_jax.errors import ConfigError
 
 METRICS = tuple(f"reward/{t}" for t in rewards.TERMS) + (
@@ -170,7 +170,7 @@ class GraspConfig:
             raise ConfigError(f"unknown prior_source {cfg.prior_source!r}; use 'mocap' or 'synthetic'")
         if cfg.obs not in ("state", "pixels"):
             raise ConfigError(f"unknown obs {cfg.obs!r}; use 'state' or 'pixels'")
-        if cfg.start_grasp not in ("pinch", "prior"):
+        if cfg.start_grasp not in grasp_plan.GRASPS:
             raise ConfigError(f"unknown start_grasp {cfg.start_grasp!r}; use 'pinch' (fingertips) or 'prior' (whole hand)")
         if cfg.actions not in ("relative", "absolute"):
             raise ConfigError(f"unknown actions {cfg.actions!r}; use 'relative' (joint-target steps) or 'absolute' (GRAFF)")

@@ -23,6 +23,11 @@ Per (object, yaw), on the object's compiled MuJoCo model:
    and holds it too with the object turned 1 degree (a grasp that barely holds can fail in the
    env's float32 replay), is executed; else the first that held once; else the first.
 
+``plan(..., target_pose=...)`` (``dexvip oracle --grasp prior``) grasps with the whole hand instead:
+the palm flat over the grasp point (``place_palm``), the fingers closing toward the object's
+consensus human pose and past it (``_wrap``); a grasp that holds with the pose reward's touch gate
+open comes first.
+
 The joint targets become actions with the env's own inverse action mapping
 (``GraspEnv.actions_for_targets``), so the oracle follows any change of action parametrisation.
 """

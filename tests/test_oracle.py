@@ -68,6 +68,16 @@ def test_oracle_lifts_and_holds_1kg_objects_through_env_step(env):
     assert all(r["height_above_rest"] > 0.02 for r in result["episodes"])  # lifted, not resting
 
 
+def test_the_prior_grasp_lifts_with_the_whole_hand_and_opens_the_pose_gate(env):
+    """Known answer: closing the whole hand toward the soda can's consensus pose lifts it with at
+    least 30% of the touch sensors active (the pose reward's gate), where the fingertip pinch keeps
+    the gate shut and ends further from the consensus pose."""
+    prior, pinch = (oracle.run(env, episodes=2, grasp=g)["objects"]["soda_can"] for g in ("prior", "pinch"))
+    assert prior["success"] == 100.0 and prior["gate_open_share"] >= 50.0, prior
+    assert pinch["success"] == 100.0 and pinch["gate_open_share"] < 10.0, pinch
+    assert prior["posture"] > pinch["posture"] + 10.0, (prior, pinch)
+
+
 def test_oracle_command_writes_demonstrations_that_replay_to_the_same_success(tmp_path, env):
     out = str(tmp_path / "oracle")
     assert main(["oracle", "--objects", "apple,soda_can", "--episodes", "2", "--backend", "mujoco",
