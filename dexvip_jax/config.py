@@ -123,7 +123,11 @@ PRESETS: dict[str, dict] = {
             # the learning rate decays to 0 (measured: 0% without either; 2.2-20.8% with the starts
             # alone; 30.5% and 6.2% for seeds 0 and 1 with starts from any step and the decay;
             # 27.8% and 40.8% with the starts up to the lift).
-            "env.demo_start": 0.5, "env.demo_start_held_steps": 10, "ppo.lr_decay": True},
+            "env.demo_start": 0.5, "env.demo_start_held_steps": 10, "ppo.lr_decay": True,
+            # The starts come from the whole-hand oracle (`dexvip oracle --grasp prior`): the pinch's
+            # held steps never open the pose gate, the whole hand's do on about half (README, "The
+            # pose term"; every learning row measured after the touch-sensing change used them).
+            "env.start_grasp": "prior"},
     # GPU: MJX, thousands of envs, all 27 objects, the paper's budget.
     # Same design as cpu (relative actions, asymmetric critic, shared shaping, gravity curriculum,
     # at full weight for the last 80% of the budget); lr 3e-4 as in
@@ -132,7 +136,8 @@ PRESETS: dict[str, dict] = {
     "gpu": {"env.backend": "mjx", "num_envs": 4096, "unroll_length": 32, "total_steps": 150_000_000,
             "ppo.num_minibatches": 32, "checkpoint_every": 50, "ppo.learning_rate": 3e-4,
             "ppo.clip_value": False, "gravity_start": 0.25, "gravity_ramp_steps": 30_000_000,
-            "env.demo_start": 0.5, "env.demo_start_held_steps": 10, "ppo.lr_decay": True},
+            "env.demo_start": 0.5, "env.demo_start_held_steps": 10, "ppo.lr_decay": True,
+            "env.start_grasp": "prior"},
 }
 
 

@@ -105,7 +105,7 @@ def test_weights_select_terms_exactly():
     assert float(rewards.total(only_succ, t)) == float(t["succ"])
     w = methods.weights("dexvip")
     shaping = methods.SHAPING["reach"] * t["reach"] + methods.SHAPING["lift"] * t["lift"]
-    assert float(rewards.total(w, t)) == pytest.approx(float(t["succ"] + t["aff"] + t["pose"] + shaping))
+    assert float(rewards.total(w, t)) == pytest.approx(float(t["succ"] + t["aff"] + t["pose_match"] + shaping))
     with pytest.raises(Exception, match="unknown method 'foo'"):
         methods.weights("foo")
 
