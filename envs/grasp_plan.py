@@ -219,7 +219,7 @@ def _wrap(m, d, section, squeeze: float, target_pose: np.ndarray, wrap=WRAPS[0])
     q = np.zeros(NJ)
     q[THUMB_TURN] = target_pose[THUMB_TURN]  # the thumb already turned to oppose, so it closes onto the near side
     anchor, press = wrap
-    placed = place_palm(m, d, q, anchor, centre, n, _top_at(m, d, centre) - press)
+    placed = place_palm(m, d, q, anchor, centre, n, top_at(m, d, centre) - press)
     closed = placed.copy()
     closed[HAND] = np.clip(target_pose[HAND] + squeeze * (target_pose[HAND] - q[HAND]), *m.jnt_range[HAND].T)
     return placed, closed
@@ -239,7 +239,7 @@ def place_palm(m, d, q: np.ndarray, anchor: str, centre: np.ndarray, n: np.ndarr
     return _ik(m, d, sites, q, ARM)
 
 
-def _top_at(m, d, point: np.ndarray) -> float:
+def top_at(m, d, point: np.ndarray) -> float:
     """The object's height (world z) straight above ``point``'s x, y: a ray cast down onto its
     geoms alone (the hand, wherever an earlier plan left it, cannot shadow it)."""
     start, down = np.array([point[0], point[1], 1.0]), np.array([0.0, 0.0, -1.0])
@@ -260,7 +260,7 @@ def motion(m, d, section, length: int, squeeze: float = SQUEEZES[0], max_step: n
                     else _wrap(m, d, section, squeeze, target_pose, wrap))
     home = np.zeros(NJ)
     above = claw.copy()
-    rise = top - centre[2] + CLEARANCE if target_pose is None else top - _top_at(m, d, centre) + CLEARANCE
+    rise = top - centre[2] + CLEARANCE if target_pose is None else top - top_at(m, d, centre) + CLEARANCE
     above[1] += rise  # ARTy slides the arm along world z
     if above[1] > m.jnt_range[1, 1]:
         above = _palm_ik(m, d, claw, np.array([0.0, 0.0, rise]))
@@ -295,7 +295,7 @@ def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float,
     contact list) for the last ``window`` steps, simulated on the planner's own copy of the model,
     and the share of touch sensors active at each of those steps (``features.features``' rule).
     ``motion`` keeps each step within the env's per-step action range, so the env follows them."""
-    d = _start(m, yaw)
+    d = start(m, yaw)
     body, table = m.body("object").id, m.geom("table_top").id
     colliders = [m.geom(g).id for g in scene.HAND_COLLIDERS]
     adr = np.array([m.sensor_adr[m.sensor("touch_" + s[4:]).id] for s in scene.TOUCH_SITES])
@@ -310,7 +310,8 @@ def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float,
         pairs = [(int(c.geom1), int(c.geom2)) for c in d.contact[: d.ncon]] if d.ncon else []
         on_obj = [(g1, g2) if m.geom_bodyid[g2] == body else (g2, g1) for g1, g2 in pairs
                   if body in (m.geom_bodyid[g1], m.geom_bodyid[g2])]
-        touched = np.array([any(other == c for other, _ in on_obj) for c in colliders], np.float32)
+        on = {other for other, _ in on_obj}
+        touched = np.array([c in on for c in colliders], np.float32)
         on_table = any(other == table for other, _ in on_obj)
         if not (touched.any() and not on_table and d.xipos[body][2] - rest > lift_height):
             return False, np.zeros(0)
@@ -319,7 +320,7 @@ def holds(m, yaw: float, targets: np.ndarray, substeps: int, lift_height: float,
     return True, np.array(shares)
 
 
-def _start(m, yaw: float):
+def start(m, yaw: float):
     d = mujoco.MjData(m)
     d.qpos[NJ + 3], d.qpos[NJ + 6] = np.cos(yaw / 2), np.sin(yaw / 2)
     mujoco.mj_forward(m, d)
@@ -335,7 +336,7 @@ def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_hei
     With ``target_pose`` (the consensus pose) the candidates are whole-hand grasps toward it, and a
     grasp that holds with the pose reward's gate open (touch share >= ``touch_gate``) on at least
     half the held window comes before one that only holds."""
-    d = _start(m, yaw)
+    d = start(m, yaw)
     sections = candidates(m, d)
     if target_pose is None:
         options = [(section, squeeze, None) for squeeze in SQUEEZES for section in sections]

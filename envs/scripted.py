@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
+import mujoco
 import numpy as np
+
+from dexvip_jax.envs import grasp_plan as gp
+from dexvip_jax.envs import scene
 
 
 def hold_action(env) -> np.ndarray:
@@ -45,16 +51,13 @@ TOUCH_READ_STEP = 150  # control step whose touch sensors a case reads (a lift e
 def touch_cases(env) -> dict[str, tuple[int, np.ndarray]]:
     """Per case of ``TOUCH_CASES``: (object index in ``env.config.objects``, (TOUCH_READ_STEP + 1, nu)
     actions from the start pose, yaw 0). ``env.config.objects`` must hold the cases' objects."""
-    from dexvip_jax.envs import grasp_plan as gp
-    from dexvip_jax.envs import scene
-
     c = env.config
     length, nj = TOUCH_READ_STEP + 1, len(scene.JOINTS)
     lo, hi = env.mj_model.actuator_ctrlrange.T
     out = {}
     for case, name in TOUCH_CASES.items():
         m = scene.compile_object(name, c.object_mass, c.physics)
-        d = gp._start(m, 0.0)
+        d = gp.start(m, 0.0)
         body = m.body("object").id
         centre, ahead = d.xipos[body].copy(), np.array([0.0, 1.0, 0.0])
         home = np.zeros(nj)
@@ -67,7 +70,7 @@ def touch_cases(env) -> dict[str, tuple[int, np.ndarray]]:
             if case == "power":  # the thumb turned to oppose first
                 q[scene.JOINTS.index("THJ4")] = FIST["THJ4"]
             anchor = ANCHOR[case]
-            placed = gp.place_palm(m, d, q, anchor, centre, ahead, gp._top_at(m, d, centre) - PRESS[case])
+            placed = gp.place_palm(m, d, q, anchor, centre, ahead, gp.top_at(m, d, centre) - PRESS[case])
             above = placed.copy()
             above[1] += 0.06
             keys = [home, above, placed]
@@ -88,12 +91,6 @@ def run_touch_cases(env) -> dict[str, dict[str, np.ndarray]]:
     ``TOUCH_READ_STEP``, ``touch`` (21,) the sensors active, ``held`` the grasp predicate, and
     ``contact`` (18,) which hand colliders touch the object, read from MuJoCo's own contact list of
     the final joint state (the sensors' ground truth, independent of the sensor pipeline)."""
-    import jax
-    import jax.numpy as jnp
-    import mujoco
-
-    from dexvip_jax.envs import scene
-
     cases = touch_cases(env)
     objs = jnp.asarray([o for o, _ in cases.values()], jnp.int32)
     actions = jnp.stack([jnp.asarray(a) for _, a in cases.values()], axis=1)  # (T, cases, nu)
