@@ -71,8 +71,9 @@ def main() -> int:
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     for n in track(args.train_batches, description="training"):
-        row = bench.bench_train(train_backend, n, updates=5, unroll_length=32, objects=objects, obs="pixels",
-                                image_size=args.image_size)
+        row = bench.bench_train(None, 5, env__backend=train_backend, num_envs=n, unroll_length=32,
+                                env__objects=objects, env__obs="pixels", env__image_size=args.image_size,
+                                ppo__num_minibatches=4 if n * 32 <= 8192 else 32)
         train_rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     result = {"device": device, "image_size": args.image_size, "env": rows, "train": train_rows}

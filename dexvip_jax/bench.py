@@ -7,18 +7,25 @@ warm-up call (compile time is reported apart).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
+import resource
+import tempfile
 import time
 
 import jax
+import jax.numpy as jnp
 import mujoco
 import mujoco.rollout
 import numpy as np
 
-from dexvip_jax import envs
+from dexvip_jax import config, envs, rewards
 from dexvip_jax.envs import scene
 from dexvip_jax.envs.wrappers import wrap_for_training
+from dexvip_jax.ppo.lag import LaggedStep
+from dexvip_jax.ppo.train import make_train, settings_from
+from dexvip_jax.training import record_start_states
 
 
 def device_info() -> dict:
@@ -38,37 +45,92 @@ def bench_env(backend: str, num_envs: int, steps: int, objects: str = "all", see
               nthread: int = 0, obs: str = "state", image_size: int = 64) -> dict:
     """With ``obs="pixels"`` every env step also renders a frame; the camera alone is timed too."""
     env = envs.load("grasp", backend=backend, objects=objects, nthread=nthread, obs=obs, image_size=image_size)
-    batched = wrap_for_training(env, num_envs)
+    rate, state = env_rate(env, num_envs, steps, seed)
+    out = {"backend": backend, "num_envs": num_envs, "steps": steps, "objects": objects, "obs": obs,
+           "nthread": env.physics.nthread if backend == "mujoco" else None, **rate}
+    if obs == "pixels":
+        out.update(image_size=image_size, camera_frames_per_s=_camera_rate(env, state, steps))
+    return out
+
+
+def random_actions(env, num_envs: int, key: jax.Array) -> jax.Array:
+    return jax.random.uniform(key, (num_envs, env.action_size), minval=-1.0, maxval=1.0)
+
+
+def env_runner(env, num_envs: int, steps: int, seed: int = 0, episode_length: int | None = None):
+    """A function timing ``steps`` of the batched training env (auto-reset, ``episode_length``)
+    under uniform random actions: each call runs on from where the last ended and returns its
+    seconds. Compile and warm-up happen here (their times are on the function)."""
+    batched = wrap_for_training(env, num_envs, episode_length)
 
     def run(state, key):
         def body(s, k):
-            a = jax.random.uniform(k, (num_envs, env.action_size), minval=-1.0, maxval=1.0)
-            s = batched.step(s, a)
+            s = batched.step(s, random_actions(env, num_envs, k))
             return s, s.reward.mean()
 
         return jax.lax.scan(body, state, jax.random.split(key, steps))
 
     key = jax.random.PRNGKey(seed)
     t0 = time.perf_counter()
-    state = jax.jit(batched.reset)(key)
-    jax.block_until_ready(state)
+    box = {"state": jax.block_until_ready(jax.jit(batched.reset)(key)), "calls": 0}
     reset_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    compiled = jax.jit(run).lower(state, key).compile()
+    compiled = jax.jit(run).lower(box["state"], key).compile()
     compile_s = time.perf_counter() - t0
-    state, _ = compiled(state, key)  # warm-up: thread pools, first callback
-    jax.block_until_ready(state)
-    t0 = time.perf_counter()
-    state, rew = compiled(state, jax.random.fold_in(key, 1))
-    jax.block_until_ready(rew)
-    run_s = time.perf_counter() - t0
-    out = {"backend": backend, "num_envs": num_envs, "steps": steps, "objects": objects, "obs": obs,
-           "nthread": env.physics.nthread if backend == "mujoco" else None,
-           "env_steps_per_s": num_envs * steps / run_s, "compile_s": compile_s, "first_reset_s": reset_s,
-           "run_s": run_s}
-    if obs == "pixels":
-        out.update(image_size=image_size, camera_frames_per_s=_camera_rate(env, state, steps))
-    return out
+
+    def timed() -> float:
+        box["calls"] += 1
+        t0 = time.perf_counter()
+        box["state"], rew = compiled(box["state"], jax.random.fold_in(key, box["calls"]))
+        jax.block_until_ready(rew)
+        return time.perf_counter() - t0
+
+    timed()  # warm-up: thread pools, first callback
+    timed.compile_s, timed.first_reset_s, timed.box = compile_s, reset_s, box
+    return timed
+
+
+def env_rate(env, num_envs: int, steps: int, seed: int = 0, episode_length: int | None = None):
+    """(``env_steps_per_s``, ``compile_s``, ``first_reset_s``, ``run_s``) of ``env_runner``'s one
+    timed call, and the batch's state after."""
+    timed = env_runner(env, num_envs, steps, seed, episode_length)
+    run_s = timed()
+    return {"env_steps_per_s": num_envs * steps / run_s, "compile_s": timed.compile_s,
+            "first_reset_s": timed.first_reset_s, "run_s": run_s}, timed.box["state"]
+
+
+def raw_rollout_inputs(env, state, actions) -> tuple[list, np.ndarray, np.ndarray]:
+    """What ``mujoco.rollout`` needs to replay the physics of ``actions`` (steps, envs, nu) from a
+    batched ``state`` of the MuJoCo C env: each env's object model, its full physics state, and the
+    actuator targets the actions set (the env's own mapping), held for each step's substeps."""
+    physics, data = env.physics, state.pipeline_state
+
+    def body(c, a):
+        c = jax.vmap(env.ctrl_for_action)(a, c)
+        return c, c
+
+    ctrl = np.asarray(jax.jit(lambda c, a: jax.lax.scan(body, c, a)[1])(state.info["ctrl"], actions), np.float64)
+    control = np.ascontiguousarray(np.repeat(ctrl.transpose(1, 0, 2), physics.substeps, axis=1))
+    state0 = np.concatenate([np.asarray(data.time, np.float64)[:, None], np.asarray(data.qpos, np.float64),
+                             np.asarray(data.qvel, np.float64)], axis=1)
+    return [physics.models[o] for o in np.asarray(state.info["obj"])], state0, control
+
+
+def raw_rollout_time(env, state, steps: int, seed: int = 0) -> float:
+    """Seconds of ``mujoco.rollout`` alone on what a batched ``state`` of the MuJoCo C env holds:
+    each env's own object model and physics state, the env's threads, and the actuator targets of
+    uniform random actions (what ``env_runner`` times), ``steps`` control steps in one call. No
+    features, rewards, resets, callbacks or JAX: the physics limit."""
+    n = state.info["obj"].shape[0]
+    actions = jax.vmap(lambda k: random_actions(env, n, k))(jax.random.split(jax.random.PRNGKey(seed), steps))
+    models, state0, control = raw_rollout_inputs(env, state, actions)
+    physics = env.physics
+    datas = [mujoco.MjData(physics.models[0]) for _ in range(physics.nthread)]
+    with mujoco.rollout.Rollout(nthread=physics.nthread) as r:
+        r.rollout(models, datas, state0, control[:, :physics.substeps], nstep=physics.substeps)  # warm-up
+        t0 = time.perf_counter()
+        r.rollout(models, datas, state0, control, nstep=steps * physics.substeps)
+        return time.perf_counter() - t0
 
 
 def _camera_rate(env, state, frames_per_env: int) -> float:
@@ -119,33 +181,147 @@ def bench_mujoco_c(num_envs: int, steps: int, nthread: int, substeps: int = 5, s
             "mujoco_rollout_env_steps_per_s": batched, "rollout_nthread": nthread}
 
 
-def bench_train(backend: str, num_envs: int, updates: int, unroll_length: int = 32, objects: str = "all",
-                hidden: tuple[int, ...] = (512, 512), seed: int = 0, obs: str = "state", image_size: int = 64) -> dict:
-    """Training steps/s (env + PPO update) and the time from start to the first finished update."""
-    import dataclasses
-
-    from dexvip_jax import config
-    from dexvip_jax.ppo.train import make_train, settings_from
-
-    minibatches = 4 if num_envs * unroll_length <= 8192 else 32
-    cfg = config.build(None, env__backend=backend, env__objects=objects, num_envs=num_envs,
-                       unroll_length=unroll_length, ppo__hidden=hidden, ppo__num_minibatches=minibatches,
-                       env__obs=obs, env__image_size=image_size)
+def _trainer(preset, sets, start_states: str, seed: int, **overrides):
+    """(config, env, trainer, initial state, seconds spent recording start states) for a benchmark."""
+    if start_states:
+        overrides = {**overrides, "env__start_states": start_states}
+    cfg = config.build(preset, sets, **overrides)
     t0 = time.perf_counter()
-    env = envs.load("grasp", **dataclasses.asdict(cfg.env))
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = record_start_states(cfg, tmp)
+        starts_s = time.perf_counter() - t0 if cfg.env.demo_start > 0 and not start_states else 0.0
+        env = envs.load("grasp", **dataclasses.asdict(cfg.env))  # the start states are read here
     trainer = make_train(settings_from(cfg), env)
-    state = jax.jit(trainer.init)(jax.random.PRNGKey(seed))
-    update = jax.jit(trainer.update)
+    state = jax.jit(trainer.init)(jax.random.PRNGKey(seed), cfg.reward.as_jax())
+    return cfg, env, trainer, state, starts_s
+
+
+def bench_train(preset: str | None = "cpu", updates: int = 10, sets=(), start_states: str = "", seed: int = 0,
+                rounds: int = 3, **overrides) -> dict:
+    """Training steps/s of ``preset`` (env + PPO update, ``updates`` timed after a first one), and in
+    the same run the env alone and, on the MuJoCo C backend, the raw ``mujoco.rollout`` over the
+    same envs, objects, threads and number of env steps: ``train_to_raw`` and ``env_to_raw`` say
+    how much of the physics limit training and the env keep. The three are timed in turn,
+    ``rounds`` times, and each rate is the median's. ``overrides`` as ``config.build``'s
+    (``num_envs=256``, ``env__backend="mjx"``). A preset with demonstration starts and no
+    ``start_states`` records them with the oracle first (``start_states_s``)."""
+    cfg, env, trainer, state, starts_s = _trainer(preset, sets, start_states, seed, **overrides)
+    t0 = time.perf_counter()
+    lagged = LaggedStep(trainer) if cfg.ppo.policy_lag else None
+    update = lagged or jax.jit(trainer.update)
+    if lagged:
+        state = lagged.prime(state)
     state, metrics = update(state)
     jax.block_until_ready(metrics)
     first = time.perf_counter() - t0
+    steps = updates * cfg.unroll_length  # per env: the env alone and the raw rollout do as many
+    compiled_env = env_runner(env, cfg.num_envs, steps, seed, cfg.env.episode_length)
+    raw_rollout = cfg.env.backend == "mujoco"
+    train_s, env_s, raw_s = [], [], []
+    for _ in range(rounds):  # interleaved: a shared machine's speed drifts, and all three see the drift
+        t0 = time.perf_counter()
+        for _ in range(updates):
+            state, metrics = update(state)
+        jax.block_until_ready(metrics)
+        train_s.append(time.perf_counter() - t0)
+        env_s.append(compiled_env())
+        if raw_rollout:
+            raw_s.append(raw_rollout_time(env, state.env_state, steps, seed))
+    if lagged:
+        lagged.close()
+    n = cfg.num_envs * steps
+    train_rate, env_rate_ = n / float(np.median(train_s)), n / float(np.median(env_s))
+    raw = n / float(np.median(raw_s)) if raw_rollout else None
+    ratio = lambda x: None if raw is None else x / raw  # noqa: E731
+    return {"preset": preset, "backend": cfg.env.backend, "obs": cfg.env.obs,
+            "image_size": cfg.env.image_size if cfg.env.obs == "pixels" else None,
+            "num_envs": cfg.num_envs, "unroll_length": cfg.unroll_length, "updates": updates,
+            "objects": list(cfg.env.objects), "hidden": list(cfg.ppo.hidden), "epochs": cfg.ppo.epochs,
+            "num_minibatches": cfg.ppo.num_minibatches, "policy_lag": cfg.ppo.policy_lag,
+            "privileged": cfg.env.privileged,
+            "demo_start": cfg.env.demo_start, "sets": list(sets),
+            "nthread": env.physics.nthread if cfg.env.backend == "mujoco" else None,
+            "train_steps_per_s": train_rate, "env_steps_per_s": env_rate_,
+            "raw_rollout_steps_per_s": raw, "train_to_raw": ratio(train_rate), "env_to_raw": ratio(env_rate_),
+            "rounds": rounds, "train_s": train_s, "env_s": env_s, "raw_rollout_s": raw_s,
+            "time_to_first_update_s": first, "start_states_s": starts_s}
+
+
+def cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def profile_update(preset: str | None = "cpu", sets=(), start_states: str = "", seed: int = 0, reps: int = 5,
+                   **overrides) -> dict:
+    """Where one update's time goes: ``collect`` (the unroll: physics, env, policy inference) and
+    ``learn`` (GAE, SGD epochs) timed apart, with the cores each keeps busy, the env alone over as
+    many steps, and the update with a one-update policy lag (``ppo/lag.py``: both halves at
+    once). Medians over ``reps``."""
+    cfg, env, trainer, state, _ = _trainer(preset, sets, start_states, seed, **overrides)
+    update, collect, learn = jax.jit(trainer.update), jax.jit(trainer.collect), jax.jit(trainer.learn)
+    state, _ = jax.block_until_ready(update(state))
+    _, traj = jax.block_until_ready(collect(state))
+    compiled_env = env_runner(env, cfg.num_envs, cfg.unroll_length, seed, cfg.env.episode_length)
+    lagged = LaggedStep(trainer)
+    primed = lagged.prime(state)
+    jax.block_until_ready(lagged(primed))
+    parts = {"update": lambda: jax.block_until_ready(update(state)),
+             "collect": lambda: jax.block_until_ready(collect(state)),
+             "learn": lambda: jax.block_until_ready(learn(state, traj)),
+             "env_alone": compiled_env, "lagged_update": lambda: jax.block_until_ready(lagged(primed))}
+    wall, busy = {k: [] for k in parts}, {k: [] for k in parts}
+    for _ in range(reps):
+        for k, fn in parts.items():
+            t0, c0 = time.perf_counter(), cpu_seconds()
+            fn()
+            wall[k].append(time.perf_counter() - t0)
+            busy[k].append((cpu_seconds() - c0) / wall[k][-1])
+    lagged.close()
+    ms = {k: 1000 * float(np.median(v)) for k, v in wall.items()}
+    n = cfg.steps_per_update
+    return {"preset": preset, "num_envs": cfg.num_envs, "unroll_length": cfg.unroll_length, "sets": list(sets),
+            "epochs": cfg.ppo.epochs, "num_minibatches": cfg.ppo.num_minibatches, "reps": reps,
+            "ms": ms, "cores_busy": {k: float(np.median(v)) for k, v in busy.items()},
+            "steps_per_s": {k: n / (v / 1000) for k, v in ms.items()},
+            "policy_inference_ms": ms["collect"] - ms["env_alone"],
+            "lag_saves": 1.0 - ms["lagged_update"] / ms["update"]}
+
+
+def _timed(fn, *args):
     t0 = time.perf_counter()
-    for _ in range(updates):
-        state, metrics = update(state)
-    jax.block_until_ready(metrics)
-    run_s = time.perf_counter() - t0
-    return {"backend": backend, "obs": obs, "image_size": image_size if obs == "pixels" else None,
-            "num_envs": num_envs, "unroll_length": unroll_length, "updates": updates,
-            "objects": objects, "hidden": list(hidden), "epochs": cfg.ppo.epochs,
-            "num_minibatches": minibatches, "train_steps_per_s": updates * cfg.steps_per_update / run_s,
-            "time_to_first_update_s": first, "run_s": run_s}
+    out = jax.block_until_ready(fn(*args))
+    return out, time.perf_counter() - t0
+
+
+def bench_sweep(cfg, ks, updates: int, seed: int = 0) -> list[dict]:
+    """Wall time of K configurations (each its own seed and pose weight) in one vmapped program
+    against the single-configuration program run K times (compiled once, as a user looping over
+    configurations with a cache would), for each K in ``ks``; compile times apart."""
+    env = envs.load("grasp", **dataclasses.asdict(cfg.env))
+    trainer = make_train(settings_from(cfg), env)
+    steps = updates * cfg.steps_per_update
+
+    def weights(k):
+        return {t: jnp.linspace(0.5, 1.5, k) if t == "pose" else jnp.full(k, getattr(cfg.reward, t), jnp.float32)
+                for t in rewards.TERMS}
+
+    def run(update, state):
+        for _ in range(updates):
+            state = update(state)[0]
+        return state
+
+    init1, update1 = jax.jit(trainer.init), jax.jit(trainer.update)
+    state, _ = _timed(init1, jax.random.PRNGKey(seed), cfg.reward.as_jax())
+    (state, _), compile1 = _timed(update1, state)
+    _, run1 = _timed(run, update1, state)
+    rows = []
+    for k in ks:
+        init_k, update_k = jax.jit(jax.vmap(trainer.init)), jax.jit(jax.vmap(trainer.update))
+        state_k, _ = _timed(init_k, jax.random.split(jax.random.PRNGKey(seed), k), weights(k))
+        (state_k, _), compile_k = _timed(update_k, state_k)
+        _, run_k = _timed(run, update_k, state_k)
+        rows.append({"k": k, "num_envs": cfg.num_envs, "one_program_s": run_k, "one_program_compile_s": compile_k,
+                     "sequential_s": k * run1, "sequential_compile_s": compile1, "speedup": k * run1 / run_k,
+                     "env_steps_per_config": steps, "steps_per_s_all_configs": k * steps / run_k})
+    return rows

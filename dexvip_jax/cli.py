@@ -151,17 +151,21 @@ def cmd_bench_env(args) -> int:
 
 def cmd_bench_train(args) -> int:
     from dexvip_jax import bench
-    from dexvip_jax.envs.grasp import default_backend
 
-    backend = args.backend or default_backend()
+    overrides = {k: v for k, v in (("env__backend", args.backend), ("num_envs", args.num_envs),
+                                   ("unroll_length", args.unroll_length), ("env__objects", args.objects),
+                                   ("env__obs", args.obs), ("env__image_size", args.image_size)) if v is not None}
     result = {"device": bench.device_info(),
-              **bench.bench_train(backend, args.num_envs, args.updates, args.unroll_length, args.objects,
-                                  obs=args.obs, image_size=args.image_size)}
+              **bench.bench_train(args.preset, args.updates, args.set, args.start_states, rounds=args.rounds, **overrides)}
     if args.json:
         print(json.dumps(result, indent=1))
-    else:
-        print(f"{backend}: {result['train_steps_per_s']:,.0f} training steps/s at {args.num_envs} envs "
-              f"(first update after {result['time_to_first_update_s']:.1f} s, {result['device']['device_kind']})")
+        return 0
+    r = result
+    print(f"{r['backend']}: {r['train_steps_per_s']:,.0f} training steps/s, env alone {r['env_steps_per_s']:,.0f} "
+          f"at {r['num_envs']} envs (first update after {r['time_to_first_update_s']:.1f} s, {r['device']['device_kind']})")
+    if r["raw_rollout_steps_per_s"] is not None:
+        print(f"raw mujoco.rollout {r['raw_rollout_steps_per_s']:,.0f} env steps/s: training keeps "
+              f"{r['train_to_raw']:.2f} of it, the env {r['env_to_raw']:.2f}")
     return 0
 
 
@@ -504,14 +508,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="skip the MuJoCo C reference figures")
     be.add_argument("--json", action="store_true")
     be.set_defaults(func=cmd_bench_env)
-    bt = bsub.add_parser("train", help="training steps/s (env + PPO update) and time to first update")
-    bt.add_argument("--backend", choices=("mjx", "mujoco"), help="default: mjx with a GPU, mujoco on CPU")
-    bt.add_argument("--num-envs", type=_positive, default=64)
-    bt.add_argument("--unroll-length", type=_positive, default=32)
-    bt.add_argument("--updates", type=_positive, default=10, help="timed updates after the first")
-    bt.add_argument("--objects", default="all")
-    bt.add_argument("--obs", choices=("state", "pixels"), default="state")
-    bt.add_argument("--image-size", type=_positive, default=64, help="pixels per side with --obs pixels")
+    bt = bsub.add_parser("train", help="training steps/s (env + PPO update) beside the env alone and the raw rollout")
+    bt.add_argument("--preset", choices=("cpu", "gpu"), default="cpu", help="the settings timed (default: cpu)")
+    bt.add_argument("--backend", choices=("mjx", "mujoco"), help="default: the preset's")
+    bt.add_argument("--num-envs", type=_positive, help="default: the preset's")
+    bt.add_argument("--unroll-length", type=_positive, help="default: the preset's")
+    bt.add_argument("--updates", type=_positive, default=10, help="timed updates after the first, per round")
+    bt.add_argument("--rounds", type=_positive, default=3, help="train, env alone and raw rollout timed in turn this often (medians)")
+    bt.add_argument("--objects", help="default: the preset's")
+    bt.add_argument("--obs", choices=("state", "pixels"))
+    bt.add_argument("--image-size", type=_positive, help="pixels per side with --obs pixels")
+    bt.add_argument("--start-states", default="", metavar="NPZ",
+                    help="a `dexvip oracle` demos.npz for the preset's demonstration starts (default: record them first)")
+    bt.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any config field, as for train")
     bt.add_argument("--json", action="store_true")
     bt.set_defaults(func=cmd_bench_train)
     return p

@@ -34,6 +34,9 @@ class PPOConfig:
     hidden: tuple[int, ...] = (512, 512)
     init_log_std: float = -1.0  # std 0.37 of a per-step delta: exploration without batting objects
     lr_decay: bool = False  # the learning rate falls linearly to 0 over the run's total_steps
+    # Collect the next batch with the policy that collected the last while learning from it, at
+    # once (``ppo/lag.py``): one update of policy lag, as in asynchronous PPO. Off: plain PPO.
+    policy_lag: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -160,6 +160,7 @@ def load_run(run_dir: str):
     from dexvip_jax import envs
     from dexvip_jax.checkpoint import Checkpointer, world_of
     from dexvip_jax.errors import ConfigError
+    from dexvip_jax.ppo.lag import LaggedStep
     from dexvip_jax.ppo.train import make_train, settings_from
 
     path = os.path.join(run_dir, "config.json")
@@ -171,7 +172,11 @@ def load_run(run_dir: str):
     env = envs.load("grasp", **dataclasses.asdict(cfg.env))
     trainer = make_train(settings_from(cfg), env)
     checkpointer = Checkpointer(os.path.join(run_dir, "checkpoints"), saved, world=world_of(env))
-    state = checkpointer.restore(jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax()))
+    template = jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax())
+    if cfg.ppo.policy_lag:  # its checkpoints hold the batch not yet learned from
+        with LaggedStep(trainer) as lagged:
+            template = lagged.prime(template)
+    state = checkpointer.restore(template)
     if checkpointer.notice:
         print(f"dexvip: {checkpointer.notice}", file=sys.stderr)
     checkpointer.close()

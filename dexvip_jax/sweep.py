@@ -96,6 +96,9 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
         if any(not k.startswith(("reward.", "method", "seed")) for k in other):
             raise ConfigError(f"configuration {cid} differs from the sweep's base in {other}: only reward "
                               "weights, method and seed can vary inside one compiled sweep")
+    if base.ppo.policy_lag:
+        raise ConfigError("ppo.policy_lag overlaps one run's two halves in two threads, and a sweep is one vmapped "
+                          "program: drop ppo.policy_lag=true here, or train each configuration with dexvip train")
     out = os.path.abspath(out)
     if os.path.exists(os.path.join(out, "summary.json")):
         raise ConfigError(f"{out} already holds a sweep; choose another --out")

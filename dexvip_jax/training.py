@@ -22,6 +22,7 @@ from dexvip_jax import dapg, envs
 from dexvip_jax.checkpoint import Checkpointer, finished_steps, world_of
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic, write_text_atomic
+from dexvip_jax.ppo.lag import LaggedStep
 from dexvip_jax.ppo.train import make_train, settings_from
 
 
@@ -131,16 +132,19 @@ def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, 
     trainer = make_train(settings_from(cfg), env)
     checkpointer = Checkpointer(ckpt_dir, cfg, keep=cfg.keep_checkpoints, world=world_of(env))
     state = jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax(), cfg.dapg.lambda0 if dapg_run else 0.0)
+    lagged = LaggedStep(trainer) if cfg.ppo.policy_lag else None
     cloned = None
-    if resume:
-        state = checkpointer.restore(state, set_aside_damaged=True)
+    if resume:  # a lagged run's checkpoint holds its pending batch: the template needs one too
+        state = checkpointer.restore(lagged.prime(state) if lagged else state, set_aside_damaged=True)
         if checkpointer.notice:
             print(f"dexvip: {checkpointer.notice}", file=sys.stderr)
     elif dapg_run:
         state, cloned = jax.jit(trainer.clone)(state, demos)
+    if lagged and not resume:
+        state = lagged.prime(state)
     write_json_atomic(os.path.join(out, "config.json"), cfg_lib.to_dict(cfg))
     state = shard_batch(state, cfg.num_envs)
-    update = jax.jit(trainer.update)
+    update = lagged or jax.jit(trainer.update)
     evaluate = jax.jit(trainer.evaluate)
 
     from tensorboardX import SummaryWriter
@@ -179,6 +183,7 @@ def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, 
                TimeElapsedColumn(), TimeRemainingColumn())
     # closing(): Orbax's and TensorBoard's writer threads end even when a write fails (a full disk).
     with (contextlib.closing(checkpointer), contextlib.closing(writer), open(metrics_path, "a") as f,
+          lagged or contextlib.nullcontext(),
           Progress(*columns, disable=not progress) as bar):
         task = bar.add_task("train", total=cfg.num_updates * cfg.steps_per_update,
                             completed=first * cfg.steps_per_update, sps=0.0, ret="-")
@@ -194,8 +199,9 @@ def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, 
                 t_first_update = time.perf_counter() - t_start
             row["steps_per_s"] = cfg.steps_per_update / dt
             log(row, f)
-            last = row
             ret = row["episode_return"]
+            # An update in which no episode ended has no return (NaN): the summary keeps the last one that had.
+            last = {**last, **{k: v for k, v in row.items() if not (k == "episode_return" and math.isnan(v))}}
             bar.update(task, advance=cfg.steps_per_update, sps=row["steps_per_s"], ret="-" if math.isnan(ret) else f"{ret:.2f}")
             done = u + 1 == cfg.num_updates
             # Evaluate, then checkpoint: a kill between the two loses no evaluation row, since a

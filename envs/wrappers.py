@@ -22,6 +22,7 @@ from dexvip_jax import quiet
 
 quiet.mjx()  # Brax imports MJX: drop its missing-warp notice first
 from brax.envs.base import Env, State, Wrapper  # noqa: E402
+from brax.envs.wrappers import training as brax_training  # noqa: E402
 
 
 KEEP_ON_RESET = ("truncation", "reward_weights", "gravity")  # set by the trainer, not the episode
@@ -112,3 +113,50 @@ def wrap_for_training(env: Env, num_envs: int, episode_length: int | None = None
     """The batched training env: AutoReset(Vmap(Episode(env)))."""
     length = episode_length or env.config.episode_length
     return AutoResetWrapper(VmapWrapper(EpisodeWrapper(env, length), num_envs))
+
+
+class BraxAutoReset(Wrapper):
+    """For Brax's own trainers (``brax.training.agents.ppo.train(..., wrap_env_fn=wrap_for_brax)``):
+    Brax's ``AutoResetWrapper`` restores each env's *first* physics state and observation on done
+    and keeps the rest of ``info``, so every episode of an env would repeat one object, yaw and
+    start, and our env's joint targets (``info["ctrl"]``) would carry over from the last episode.
+    This one resets a finished env with a fresh draw, its whole env ``info`` included, and leaves
+    Brax's episode bookkeeping (``steps``, ``truncation``, ``episode_metrics``...) to its
+    ``EpisodeWrapper`` below it, whose time-limit flag it also gives as ``info["time_out"]``."""
+
+    def __init__(self, env: Env, single_reset):
+        super().__init__(env)
+        self._single_reset = single_reset
+
+    def reset(self, rng: jax.Array) -> State:
+        state = self.env.reset(rng)  # rng: one key per env, as Brax's trainers pass them
+        return state.replace(info={**state.info, "reset_rng": jax.vmap(jax.random.fold_in, (0, None))(rng, 1),
+                                   "time_out": jnp.zeros_like(state.done)})
+
+    def step(self, state: State, action: jax.Array) -> State:
+        steps = jnp.where(state.done, jnp.zeros_like(state.info["steps"]), state.info["steps"])
+        state = state.replace(done=jnp.zeros_like(state.done), info={**state.info, "steps": steps})
+        out = self.env.step(state, action)
+        done = out.done > 0
+        keys = jax.vmap(jax.random.split)(out.info["reset_rng"])
+
+        def pick(new, old):
+            return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - done.ndim)), new, old)
+
+        def reset_done(out: State) -> State:
+            fresh = jax.vmap(self._single_reset)(keys[:, 0])
+            info = {**out.info, **{k: jax.tree.map(pick, v, out.info[k]) for k, v in fresh.info.items()}}
+            return out.replace(pipeline_state=jax.tree.map(pick, fresh.pipeline_state, out.pipeline_state),
+                               obs=jax.tree.map(pick, fresh.obs, out.obs), info=info)
+
+        out = jax.lax.cond(done.any(), reset_done, lambda s: s, out)
+        # Brax's bootstrap_on_timeout reads the time-limit ends as info["time_out"].
+        return out.replace(info={**out.info, "reset_rng": keys[:, 1], "time_out": out.info["truncation"]})
+
+
+def wrap_for_brax(env: Env, episode_length: int = 1000, action_repeat: int = 1, randomization_fn=None) -> Env:
+    """Brax's training wrappers (``brax.envs.training.wrap``'s signature) with fresh resets."""
+    if randomization_fn is not None:
+        raise ValueError("wrap_for_brax: domain randomisation is the env's own (object, yaw); pass none")
+    batched = brax_training.EpisodeWrapper(brax_training.VmapWrapper(env), episode_length, action_repeat)
+    return BraxAutoReset(batched, env.reset)

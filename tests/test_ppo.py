@@ -1,5 +1,6 @@
 """PPO: GAE, loss signs, exact resume, determinism, multi-device, checkpoint errors."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -11,12 +12,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dexvip_jax import config, training
+from dexvip_jax import config, envs, sweep, training
 from dexvip_jax.cli import main
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.evaluate import load_run
+from dexvip_jax.ppo.lag import LaggedStep
 from dexvip_jax.ppo.losses import gae, ppo_loss
 from dexvip_jax.ppo.networks import ActorCritic, gaussian_log_prob
+from dexvip_jax.ppo.train import make_train, settings_from
 
 SMALL = ["num_envs=8", "unroll_length=8", "ppo.hidden=32,32", "ppo.num_minibatches=2",
          "env.objects=mug,apple", "checkpoint_every=2", "eval_envs=4", "env.episode_length=12",
@@ -121,6 +124,51 @@ def test_resume_continues_exactly(straight_run, tmp_path):
     for x, y in zip(ra, rb):
         assert x.keys() == y.keys()
         assert all(x[k] == y[k] or (np.isnan(x[k]) and np.isnan(y[k])) for k in x if k != "steps_per_s")
+
+
+def test_policy_lag_resumes_exactly(tmp_path):
+    """``ppo.policy_lag``: the checkpoint carries the batch not yet learned from, so a lagged run
+    stopped and resumed equals one that never stopped."""
+    lag = {"ppo__policy_lag": True}
+    straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
+    training.train(small_config(total_steps=4 * 64, **lag), straight, progress=False)
+    training.train(small_config(total_steps=2 * 64, **lag), resumed, progress=False)
+    training.train(small_config(total_steps=4 * 64, **lag), resumed, resume=True, progress=False)
+    a, b = _params(straight), _params(resumed)
+    assert a.pending is not None
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_policy_lag_learns_the_last_batch_while_the_same_policy_collects_the_next():
+    cfg = small_config()
+    trainer = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
+    state = jax.jit(trainer.init)(jax.random.PRNGKey(0), cfg.reward.as_jax())
+    with LaggedStep(trainer) as lagged:
+        primed = lagged.prime(state)
+        with pytest.raises(ValueError, match="primed state"):
+            lagged(state)
+        after, metrics = lagged(primed)
+    # What was learned is plain PPO's update on the pending batch ...
+    alone, expected = jax.jit(trainer.learn)(primed.replace(pending=None), primed.pending)
+    for x, y in zip(jax.tree.leaves(alone.params), jax.tree.leaves(after.params)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    assert float(metrics["loss/policy"]) == float(expected["loss/policy"])
+    # ... while the next batch was collected with the policy before that update.
+    new = after.pending
+
+    def logp(params):
+        mean, log_std, _ = trainer.network.apply(params, new["obs"])
+        return np.asarray(gaussian_log_prob(new["action"], mean, log_std))
+
+    np.testing.assert_allclose(logp(primed.params), np.asarray(new["logp"]), rtol=1e-5, atol=1e-5)
+    assert np.abs(logp(after.params) - np.asarray(new["logp"])).max() > 1e-4
+    assert int(after.env_steps) == cfg.steps_per_update  # one batch learned; two collected
+
+
+def test_a_sweep_refuses_policy_lag(tmp_path):
+    with pytest.raises(ConfigError, match="policy_lag"):
+        sweep.sweep(small_config(ppo__policy_lag=True), {"pose": [0.5, 1.0]}, 1, str(tmp_path / "s"))
 
 
 def test_same_seed_same_metrics(straight_run, tmp_path):
@@ -246,11 +294,6 @@ def test_a_bad_gravity_curriculum_is_refused():
 def test_learning_rate_decays_to_zero_and_then_leaves_the_networks_alone():
     """``ppo.lr_decay`` over a one-update run: the first update moves the parameters, a second
     (learning rate 0) leaves every one exactly where it was."""
-    import dataclasses
-
-    from dexvip_jax import envs
-    from dexvip_jax.ppo.train import make_train, settings_from
-
     cfg = small_config(ppo__lr_decay=True, total_steps=64)  # one update: 8 envs x 8 steps
     trainer = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
     state = jax.jit(trainer.init)(jax.random.PRNGKey(0), cfg.reward.as_jax())

@@ -86,20 +86,35 @@ class ActorCritic(nn.Module):
     init_log_std: float = 0.0
     conv_impl: str = "xla"  # see ``Conv``; ``default_conv_impl()`` picks by platform
 
-    @nn.compact
-    def __call__(self, obs: dict[str, jax.Array]):
-        features = MLP(self.hidden, name="motor_encoder")(obs["motor"])
+    def setup(self):
+        self.motor_encoder = MLP(self.hidden)
+        self.visual_encoder = VisualEncoder(conv_impl=self.conv_impl)
+        self.actor = nn.Dense(self.action_size, kernel_init=nn.initializers.orthogonal(0.01))
+        self.log_std = self.param("log_std", nn.initializers.constant(self.init_log_std), (self.action_size,))
+        self.critic_encoder = MLP(self.hidden)
+        self.critic = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))
+
+    def _features(self, obs):
+        features = self.motor_encoder(obs["motor"])
         if "pixels" in obs:
-            visual = VisualEncoder(conv_impl=self.conv_impl, name="visual_encoder")(obs["pixels"])
-            features = jnp.concatenate([features, visual], -1)
-        mean = nn.Dense(self.action_size, kernel_init=nn.initializers.orthogonal(0.01), name="actor")(features)
-        log_std = self.param("log_std", nn.initializers.constant(self.init_log_std), (self.action_size,))
+            features = jnp.concatenate([features, self.visual_encoder(obs["pixels"])], -1)
+        return features
+
+    def _value(self, obs, features=None):
         if "privileged" in obs:
-            critic_in = MLP(self.hidden, name="critic_encoder")(jnp.concatenate([obs["motor"], obs["privileged"]], -1))
+            critic_in = self.critic_encoder(jnp.concatenate([obs["motor"], obs["privileged"]], -1))
         else:
-            critic_in = features
-        value = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0), name="critic")(critic_in)[..., 0]
-        return mean, jnp.broadcast_to(log_std, mean.shape), value
+            critic_in = self._features(obs) if features is None else features
+        return self.critic(critic_in)[..., 0]
+
+    def __call__(self, obs: dict[str, jax.Array]):
+        features = self._features(obs)
+        mean = self.actor(features)
+        return mean, jnp.broadcast_to(self.log_std, mean.shape), self._value(obs, features)
+
+    def value(self, obs: dict[str, jax.Array]) -> jax.Array:
+        """The critic alone (with a privileged critic, the policy's encoders are not run)."""
+        return self._value(obs)
 
 
 def gaussian_log_prob(x, mean, log_std):

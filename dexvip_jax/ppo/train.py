@@ -4,8 +4,9 @@
 statistics, return-scaling state, env state, RNG, counters): everything a resumed run needs to
 continue as if never stopped. ``Trainer.update(state)`` is one jitted iteration — a ``lax.scan``
 unroll of the auto-resetting batched env, GAE, and minibatch SGD epochs — so the Python loop only
-logs, evaluates and checkpoints. Every input is a traced argument, so later callers can ``vmap``
-``update`` over seeds or reward weights.
+logs, evaluates and checkpoints. ``update`` is ``collect`` (the unroll) then ``learn`` (GAE and
+SGD on what was collected), exposed apart so each can be timed and overlapped. Every input is a
+traced argument, so later callers can ``vmap`` ``update`` over seeds or reward weights.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class TrainingState:
     env_steps: jax.Array
     updates: jax.Array
     demo_weight: jax.Array  # DAPG's lambda0 (0: no demonstration term)
+    pending: Any = None  # ``ppo.policy_lag``: the batch collected and not yet learned from (``lag.py``)
 
 
 class Trainer(NamedTuple):
@@ -54,6 +56,8 @@ class Trainer(NamedTuple):
     evaluate: Callable[[TrainingState, jax.Array], dict]
     act: Callable  # (params, obs_stats, obs, rng | None) -> action; None: deterministic
     network: ActorCritic
+    collect: Callable[..., tuple[TrainingState, dict]]  # (state) -> (state, trajectory): update's unroll
+    learn: Callable[..., tuple[TrainingState, dict]]  # (state, trajectory, demos=None): update's SGD
 
 
 def as_dict(obs) -> dict[str, jax.Array]:
@@ -175,15 +179,13 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             return mean
         return mean + jnp.exp(log_std) * jax.random.normal(rng, mean.shape)
 
-    def update(ts: TrainingState, demos: dict | None = None, exact_when_off: bool = True) -> tuple[TrainingState, dict]:
-        """One PPO iteration; with ``demos`` (``dapg.demo_data``) the actor loss also has DAPG's
-        demonstration term, weighted ``ts.demo_weight * lambda1^k``, k = env steps / iteration_steps.
-
-        ``exact_when_off`` (static): a zero demonstration weight runs plain PPO's whole minibatch
-        step (gradient, clipping, Adam) in a ``lax.cond`` branch of its own, so it is PPO's bit for
-        bit (a sum with 0 x the demo gradient, or one fused program, rounds differently). Under ``vmap`` (a sweep) a cond computes both branches,
-        so the sweep passes False and its lanes differ from PPO in float32 rounding only."""
+    def collect(ts: TrainingState) -> tuple[TrainingState, dict]:
+        """The unroll: ``unroll_length`` steps of the batched env under the current policy. Returns
+        the state with the env moved on (and its RNG) and the trajectory ``learn`` takes; the
+        learning itself reads nothing else, so a caller may learn from one trajectory while it
+        collects the next (``benchmarks/train_sps.py``'s policy-lag row)."""
         rng, k_unroll, k_sgd = jax.random.split(ts.rng, 3)
+        value_of = lambda obs: network.apply(ts.params, obs, method=network.value)  # noqa: E731
 
         def env_step(state, key):
             # NaN guard: an env whose observation or reward is not finite (a sensor fault, a
@@ -197,12 +199,15 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             action = mean + jnp.exp(log_std) * jax.random.normal(key, mean.shape)
             nxt = batched.step(state, action)
             ok = obs_ok & jnp.isfinite(nxt.reward)
-            # The terminal observation's value (bootstrap of a time-limit end) is taken here rather
-            # than after the unroll, so pixel observations are not stored twice per step.
-            terminal_value = network.apply(ts.params, normalize(ts.obs_stats, zero_nonfinite(as_dict(nxt.info["terminal_obs"]))))[2]
+            done = jnp.maximum(nxt.done, 1.0 - ok)
+            # Where an episode ended, the value of its last observation (a time limit's bootstrap)
+            # is taken now, by the critic alone and only on steps where one ended: elsewhere the
+            # next step's value is that of the next observation, computed on the next step anyway.
+            terminal = lambda: value_of(normalize(ts.obs_stats, zero_nonfinite(as_dict(nxt.info["terminal_obs"]))))  # noqa: E731
+            terminal_value = jax.lax.cond(done.any(), terminal, lambda: jnp.zeros_like(value))
             trans = {"obs": obs, "raw_obs": {k: v for k, v in raw.items() if k in ts.obs_stats}, "obs_ok": obs_ok,
                      "action": action, "logp": gaussian_log_prob(action, mean, log_std), "value": value,
-                     "reward": jnp.where(ok, nxt.reward, 0.0), "done": jnp.maximum(nxt.done, 1.0 - ok),
+                     "reward": jnp.where(ok, nxt.reward, 0.0), "done": done,
                      "nonfinite": 1.0 - ok, "truncation": nxt.info["truncation"],
                      "terminal_value": terminal_value,
                      "terminal_return": nxt.info["terminal_return"], "metrics": nxt.metrics}
@@ -210,7 +215,28 @@ def make_train(settings: Settings, env: Env) -> Trainer:
 
         env_state, gravity = with_gravity(ts.env_state, settings, ts.env_steps)
         env_state, traj = jax.lax.scan(env_step, env_state, jax.random.split(k_unroll, settings.unroll_length))
-        next_values = traj["terminal_value"]
+        last_value = value_of(normalize(ts.obs_stats, zero_nonfinite(as_dict(env_state.obs))))
+        later = jnp.concatenate([traj["value"][1:], last_value[None]])
+        terminal_value = traj.pop("terminal_value")
+        traj = {**traj, "next_value": jnp.where(traj["done"] > 0, terminal_value, later), "sgd_key": k_sgd,
+                "gravity": gravity}
+        return ts.replace(env_state=env_state, rng=rng), traj
+
+    def update(ts: TrainingState, demos: dict | None = None, exact_when_off: bool = True) -> tuple[TrainingState, dict]:
+        """One PPO iteration: ``collect``, then ``learn`` from what it collected."""
+        ts, traj = collect(ts)
+        return learn(ts, traj, demos, exact_when_off)
+
+    def learn(ts: TrainingState, traj: dict, demos: dict | None = None, exact_when_off: bool = True) -> tuple[TrainingState, dict]:
+        """GAE and minibatch SGD epochs on one trajectory of ``collect``; with ``demos``
+        (``dapg.demo_data``) the actor loss also has DAPG's demonstration term, weighted
+        ``ts.demo_weight * lambda1^k``, k = env steps / iteration_steps.
+
+        ``exact_when_off`` (static): a zero demonstration weight runs plain PPO's whole minibatch
+        step (gradient, clipping, Adam) in a ``lax.cond`` branch of its own, so it is PPO's bit for
+        bit (a sum with 0 x the demo gradient, or one fused program, rounds differently). Under ``vmap`` (a sweep) a cond computes both branches,
+        so the sweep passes False and its lanes differ from PPO in float32 rounding only."""
+        k_sgd, gravity, next_values = traj["sgd_key"], traj["gravity"], traj["next_value"]
 
         def discounted(g, x):
             r, d = x
@@ -302,7 +328,7 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         if demos is not None:
             metrics["dapg/weight"] = w_demo
         new = ts.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, ret_stats=ret_stats,
-                         ret_acc=ret_acc, env_state=env_state, rng=rng,
+                         ret_acc=ret_acc,
                          env_steps=ts.env_steps + n_batch, updates=ts.updates + 1)
         return new, metrics
 
@@ -334,4 +360,5 @@ def make_train(settings: Settings, env: Env) -> Trainer:
             out["eval/success"] = jnp.all(held[-HOLD_STEPS:] > 0, axis=0).mean()
         return out
 
-    return Trainer(init=init, update=update, clone=clone, evaluate=evaluate, act=act, network=network)
+    return Trainer(init=init, update=update, clone=clone, evaluate=evaluate, act=act, network=network,
+                   collect=collect, learn=learn)
