@@ -116,20 +116,26 @@ def raw_rollout_inputs(env, state, actions) -> tuple[list, np.ndarray, np.ndarra
     return [physics.models[o] for o in np.asarray(state.info["obj"])], state0, control
 
 
-def raw_rollout_time(env, state, steps: int, seed: int = 0) -> float:
+def raw_rollout_time(env, state, steps: int, seed: int = 0, per_step: bool = False) -> float:
     """Seconds of ``mujoco.rollout`` alone on what a batched ``state`` of the MuJoCo C env holds:
     each env's own object model and physics state, the env's threads, and the actuator targets of
     uniform random actions (what ``env_runner`` times), ``steps`` control steps in one call. No
-    features, rewards, resets, callbacks or JAX: the physics limit."""
+    features, rewards, resets, callbacks or JAX: the physics limit. ``per_step``: one call per
+    control step instead, as an env with a policy in the loop must make them."""
     n = state.info["obj"].shape[0]
     actions = jax.vmap(lambda k: random_actions(env, n, k))(jax.random.split(jax.random.PRNGKey(seed), steps))
     models, state0, control = raw_rollout_inputs(env, state, actions)
-    physics = env.physics
-    datas = [mujoco.MjData(physics.models[0]) for _ in range(physics.nthread)]
-    with mujoco.rollout.Rollout(nthread=physics.nthread) as r:
-        r.rollout(models, datas, state0, control[:, :physics.substeps], nstep=physics.substeps)  # warm-up
+    sub = env.physics.substeps
+    datas = [mujoco.MjData(env.physics.models[0]) for _ in range(env.physics.nthread)]
+    with mujoco.rollout.Rollout(nthread=env.physics.nthread) as r:
+        r.rollout(models, datas, state0, control[:, :sub], nstep=sub)  # warm-up
         t0 = time.perf_counter()
-        r.rollout(models, datas, state0, control, nstep=steps * physics.substeps)
+        if not per_step:
+            r.rollout(models, datas, state0, control, nstep=steps * sub)
+        else:
+            now = state0
+            for t in range(steps):
+                now = r.rollout(models, datas, now, control[:, t * sub:(t + 1) * sub], nstep=sub)[0][:, -1]
         return time.perf_counter() - t0
 
 
@@ -255,8 +261,8 @@ def cpu_seconds() -> float:
 def profile_update(preset: str | None = "cpu", sets=(), start_states: str = "", seed: int = 0, reps: int = 5,
                    **overrides) -> dict:
     """Where one update's time goes: ``collect`` (the unroll: physics, env, policy inference) and
-    ``learn`` (GAE, SGD epochs) timed apart, with the cores each keeps busy, the env alone over as
-    many steps, and the update with a one-update policy lag (``ppo/lag.py``: both halves at
+    ``learn`` (GAE, SGD epochs) timed apart, with the cores each keeps busy, the env alone and the
+    raw rollout (in one call, and in one call per control step) over as many steps, and the update with a one-update policy lag (``ppo/lag.py``: both halves at
     once). Medians over ``reps``."""
     cfg, env, trainer, state, _ = _trainer(preset, sets, start_states, seed, **overrides)
     update, collect, learn = jax.jit(trainer.update), jax.jit(trainer.collect), jax.jit(trainer.learn)
@@ -270,13 +276,17 @@ def profile_update(preset: str | None = "cpu", sets=(), start_states: str = "", 
              "collect": lambda: jax.block_until_ready(collect(state)),
              "learn": lambda: jax.block_until_ready(learn(state, traj)),
              "env_alone": compiled_env, "lagged_update": lambda: jax.block_until_ready(lagged(primed))}
+    if cfg.env.backend == "mujoco":  # the physics alone, in one call and in one call per control step
+        parts["raw_one_call"] = lambda: raw_rollout_time(env, state.env_state, cfg.unroll_length, seed)
+        parts["raw_per_step_calls"] = lambda: raw_rollout_time(env, state.env_state, cfg.unroll_length, seed, True)
     wall, busy = {k: [] for k in parts}, {k: [] for k in parts}
     for _ in range(reps):
         for k, fn in parts.items():
             t0, c0 = time.perf_counter(), cpu_seconds()
-            fn()
-            wall[k].append(time.perf_counter() - t0)
-            busy[k].append((cpu_seconds() - c0) / wall[k][-1])
+            took = fn()  # the env alone and the raw rollout time themselves (no set-up or warm-up)
+            elapsed = time.perf_counter() - t0
+            wall[k].append(took if isinstance(took, float) else elapsed)
+            busy[k].append((cpu_seconds() - c0) / elapsed)
     lagged.close()
     ms = {k: 1000 * float(np.median(v)) for k, v in wall.items()}
     n = cfg.steps_per_update

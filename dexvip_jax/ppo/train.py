@@ -183,7 +183,7 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         """The unroll: ``unroll_length`` steps of the batched env under the current policy. Returns
         the state with the env moved on (and its RNG) and the trajectory ``learn`` takes; the
         learning itself reads nothing else, so a caller may learn from one trajectory while it
-        collects the next (``benchmarks/train_sps.py``'s policy-lag row)."""
+        collects the next (``ppo/lag.py``)."""
         rng, k_unroll, k_sgd = jax.random.split(ts.rng, 3)
         value_of = lambda obs: network.apply(ts.params, obs, method=network.value)  # noqa: E731
 
