@@ -5,7 +5,8 @@ runs, and a raw step of MuJoCo Warp (``impl="warp"``) against MJX's JAX step whe
     python benchmarks/gpu_check.py             # on the GPU, about 6 min after the compiles
     python benchmarks/gpu_check.py --dry-run   # tiny sizes, any machine (CI runs it on CPU)
 
-Sections run in that order and each records its own error; a section that would start past
+``--dry-run`` goes through the MuJoCo C backend unless ``--backend mjx``. Sections run in that
+order and each records its own error; a section that would start past
 ``--budget-s`` is skipped (named in the JSON). The preset trains without demonstration starts here:
 they would need an oracle run first and change only what a reset loads. Exit code 1 when any
 section failed. Writes benchmarks/results/gpu_check_<device>.json (``--out`` elsewhere).
@@ -28,10 +29,12 @@ from dexvip_jax.envs import scene
 from dexvip_jax.files import write_result
 
 SIZES = {
-    "full": {"env_batches": [1024, 4096, 8192], "env_steps": 100, "objects": "all", "train_envs": 4096,
+    "full": {"backend": "mjx", "env_batches": [1024, 4096, 8192], "env_steps": 100, "objects": "all", "train_envs": 4096,
              "train_updates": 5, "sweep_k": 8, "sweep_envs": 512, "sweep_updates": 3, "sets": [],
              "warp_envs": 4096, "warp_steps": 100},
-    "dry": {"env_batches": [4], "env_steps": 2, "objects": "mug,apple", "train_envs": 4, "train_updates": 1,
+    # The dry run checks the script, not MJX (whose compiles take minutes on a CPU and are tested
+    # elsewhere): the MuJoCo C backend through the same code.
+    "dry": {"backend": "mujoco", "env_batches": [4], "env_steps": 2, "objects": "mug,apple", "train_envs": 4, "train_updates": 1,
             "sweep_k": 2, "sweep_envs": 4, "sweep_updates": 1,
             "sets": ["unroll_length=4", "ppo.num_minibatches=2", "ppo.hidden=32,32"], "warp_envs": 4, "warp_steps": 2},
 }
@@ -72,24 +75,28 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dry-run", action="store_true", help="tiny sizes: checks that every section runs")
     p.add_argument("--budget-s", type=float, default=420.0, help="start no section after this many seconds")
+    p.add_argument("--backend", choices=("mjx", "mujoco"), help="override the physics (default: mjx; mujoco with --dry-run)")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
     enable_compilation_cache(on_cpu=True)
-    size = SIZES["dry" if args.dry_run else "full"]
+    size = dict(SIZES["dry" if args.dry_run else "full"])
+    size["backend"] = args.backend or size["backend"]
     t_start = time.perf_counter()
 
     def env_section():
-        return [bench.bench_env("mjx", n, size["env_steps"], size["objects"]) for n in size["env_batches"]]
+        return [bench.bench_env(size["backend"], n, size["env_steps"], size["objects"]) for n in size["env_batches"]]
+
+    sets = size["sets"] + [NO_STARTS, f"env.backend={size['backend']}"]
 
     def train_section():
-        return bench.bench_train("gpu", size["train_updates"], size["sets"] + [NO_STARTS], rounds=1,
-                                 num_envs=size["train_envs"], env__objects=size["objects"])
+        return bench.bench_train("gpu", size["train_updates"], sets, rounds=1, num_envs=size["train_envs"],
+                                 env__objects=size["objects"])
 
     def sweep_section():
-        cfg = config.build("gpu", size["sets"] + [NO_STARTS], num_envs=size["sweep_envs"], env__objects=size["objects"])
+        cfg = config.build("gpu", sets, num_envs=size["sweep_envs"], env__objects=size["objects"])
         return bench.bench_sweep(cfg, [size["sweep_k"]], size["sweep_updates"])
 
-    sections = {"mjx_env": env_section, "train_gpu_preset": train_section, "sweep": sweep_section,
+    sections = {"env": env_section, "train_gpu_preset": train_section, "sweep": sweep_section,
                 "warp": lambda: warp_section(size)}
     result = {"device": bench.device_info(), "dry_run": args.dry_run, "sizes": size, "sections": {}}
     failed = False

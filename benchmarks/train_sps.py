@@ -3,6 +3,7 @@
     python benchmarks/train_sps.py                       # cpu preset: 64 and 256 envs, profile at 64
     python benchmarks/train_sps.py --candidates ppo.epochs=2 ppo.epochs=3
     python benchmarks/train_sps.py --preset gpu --batches 4096 --no-profile   # on a GPU (MJX: no raw rollout)
+    python benchmarks/train_sps.py --profile-only          # the update's profile alone -> train_sps_profile_<device>.json
 
 Each row is ``dexvip bench train --json`` (``bench.bench_train``): training, the env alone under
 random actions and a raw ``mujoco.rollout`` of the same envs, objects, threads and steps, timed in
@@ -34,6 +35,7 @@ def main() -> int:
     p.add_argument("--candidates", nargs="*", default=[], metavar="KEY=VALUE[;KEY=VALUE]",
                    help="extra rows at the first batch size, each a ';'-joined set of --set overrides")
     p.add_argument("--no-profile", dest="profile", action="store_false")
+    p.add_argument("--profile-only", action="store_true", help="only the profile, at the first batch size")
     p.add_argument("--name", default="")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
@@ -42,13 +44,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         starts = record_start_states(config.build(args.preset), tmp).env.start_states
         jobs = [(n, ()) for n in args.batches] + [(args.batches[0], tuple(c.split(";"))) for c in args.candidates]
+        jobs = [] if args.profile_only else jobs
         rows, profile = [], None
         for n, sets in track(jobs, description="benchmarking"):
             rows.append(bench.bench_train(args.preset, args.updates, sets, starts, num_envs=n))
             print(json.dumps(rows[-1]), file=sys.stderr)
         if args.profile:
             profile = bench.profile_update(args.preset, (), starts, num_envs=args.batches[0])
-    path = write_result(args.out, "train_sps" + (f"_{args.name}" if args.name else ""),
+    name = args.name or ("profile" if args.profile_only else "")
+    path = write_result(args.out, "train_sps" + (f"_{name}" if name else ""),
                         {"device": device, "preset": args.preset, "results": rows, "profile": profile})
     print(f"wrote {path}")
     for r in rows:
@@ -58,7 +62,8 @@ def main() -> int:
               f"train {r['train_steps_per_s']:7,.0f}  env {r['env_steps_per_s']:7,.0f}{raw}")
     if profile:
         print("update, ms:", {k: round(v) for k, v in profile["ms"].items()},
-              "cores busy:", {k: round(v, 2) for k, v in profile["cores_busy"].items()})
+              "cores busy:", {k: round(v, 2) for k, v in profile["cores_busy"].items()},
+              f"SGD {profile['sgd_gflop_per_update']:.1f} GFLOP per update at {profile['sgd_gflop_per_s']:.0f} GFLOP/s")
     return 0
 
 

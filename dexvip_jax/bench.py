@@ -290,12 +290,23 @@ def profile_update(preset: str | None = "cpu", sets=(), start_states: str = "", 
     lagged.close()
     ms = {k: 1000 * float(np.median(v)) for k, v in wall.items()}
     n = cfg.steps_per_update
+    gflop = cfg.ppo.epochs * cfg.ppo.num_minibatches * minibatch_gradient_flops(trainer, traj, n // cfg.ppo.num_minibatches, state.params) / 1e9
     return {"preset": preset, "num_envs": cfg.num_envs, "unroll_length": cfg.unroll_length, "sets": list(sets),
             "epochs": cfg.ppo.epochs, "num_minibatches": cfg.ppo.num_minibatches, "reps": reps,
             "ms": ms, "cores_busy": {k: float(np.median(v)) for k, v in busy.items()},
             "steps_per_s": {k: n / (v / 1000) for k, v in ms.items()},
             "policy_inference_ms": ms["collect"] - ms["env_alone"],
-            "lag_saves": 1.0 - ms["lagged_update"] / ms["update"]}
+            "lag_saves": 1.0 - ms["lagged_update"] / ms["update"],
+            "sgd_gflop_per_update": gflop, "sgd_gflop_per_s": gflop / (ms["learn"] / 1000)}
+
+
+def minibatch_gradient_flops(trainer, traj, size: int, params) -> float:
+    """XLA's count of the floating-point operations in one minibatch's gradient through the
+    networks (actor and critic; the loss's own arithmetic is negligible beside them)."""
+    obs = {k: jnp.zeros((size,) + v.shape[2:], v.dtype) for k, v in traj["obs"].items()}
+    loss = lambda p: sum(jnp.sum(x) for x in trainer.network.apply(p, obs))  # noqa: E731
+    cost = jax.jit(jax.grad(loss)).lower(params).compile().cost_analysis()
+    return float((cost[0] if isinstance(cost, (list, tuple)) else cost)["flops"])
 
 
 def _timed(fn, *args):

@@ -53,13 +53,13 @@ def test_gpu_check_dry_run_fills_every_section(tmp_path):
     env = {**os.environ, "PYTHON": sys.executable}
     env.pop("OUT", None)
     done = subprocess.run(["bash", "benchmarks/gpu_check.sh", "--dry-run", "--out", str(tmp_path)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=1500)
+                          env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     (path,) = tmp_path.glob("gpu_check_dry_run_*.json")
     sections = json.loads(path.read_text())["sections"]
-    assert [r["env_steps_per_s"] > 0 for r in sections["mjx_env"]["result"]] == [True]
-    train = sections["train_gpu_preset"]["result"]
-    assert train["backend"] == "mjx" and train["train_steps_per_s"] > 0 and train["raw_rollout_steps_per_s"] is None
+    assert [r["env_steps_per_s"] > 0 for r in sections["env"]["result"]] == [True]
+    train = sections["train_gpu_preset"]["result"]  # the gpu preset's settings, at tiny sizes
+    assert train["preset"] == "gpu" and train["num_envs"] == 4 and train["train_steps_per_s"] > 0
     (sweep,) = sections["sweep"]["result"]
     assert sweep["k"] == 2 and sweep["speedup"] > 0
     warp = sections["warp"]
