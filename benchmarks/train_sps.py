@@ -36,13 +36,14 @@ def main() -> int:
                    help="extra rows at the first batch size, each a ';'-joined set of --set overrides")
     p.add_argument("--no-profile", dest="profile", action="store_false")
     p.add_argument("--profile-only", action="store_true", help="only the profile, at the first batch size")
+    p.add_argument("--start-states", default="", metavar="NPZ", help="the preset's starts (default: recorded first)")
     p.add_argument("--name", default="")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
     enable_compilation_cache(on_cpu=True)
     device = bench.device_info()
     with tempfile.TemporaryDirectory() as tmp:
-        starts = record_start_states(config.build(args.preset), tmp).env.start_states
+        starts = args.start_states or record_start_states(config.build(args.preset), tmp).env.start_states
         jobs = [(n, ()) for n in args.batches] + [(args.batches[0], tuple(c.split(";"))) for c in args.candidates]
         jobs = [] if args.profile_only else jobs
         rows, profile = [], None

@@ -52,7 +52,7 @@ def test_gpu_check_dry_run_fills_every_section(tmp_path):
     """``benchmarks/gpu_check.sh --dry-run``: the device script at tiny sizes, so it cannot rot."""
     env = {**os.environ, "PYTHON": sys.executable}
     env.pop("OUT", None)
-    done = subprocess.run(["bash", "benchmarks/gpu_check.sh", "--dry-run", "--out", str(tmp_path)], cwd=ROOT,
+    done = subprocess.run(["bash", "benchmarks/gpu_check.sh", "--dry-run", "--budget-s", "1e9", "--out", str(tmp_path)], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     (path,) = tmp_path.glob("gpu_check_dry_run_*.json")
