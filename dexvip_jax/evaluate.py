@@ -28,6 +28,7 @@ import numpy as np
 
 from dexvip_jax import rewards
 from dexvip_jax.envs import objects as zoo
+from dexvip_jax.ppo.lag import LaggedStep  # jax only: no cycle
 
 HOLD_STEPS = 50
 FORCE_STEPS = 50
@@ -160,7 +161,6 @@ def load_run(run_dir: str):
     from dexvip_jax import envs
     from dexvip_jax.checkpoint import Checkpointer, world_of
     from dexvip_jax.errors import ConfigError
-    from dexvip_jax.ppo.lag import LaggedStep
     from dexvip_jax.ppo.train import make_train, settings_from
 
     path = os.path.join(run_dir, "config.json")
