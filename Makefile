@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,images]"
+	$(PY) -m pip install -q --upgrade pip "setuptools>=77"  # the build backend, for editable and wheel builds
+	# setuptools notes ("InformationOnly") that an editable install of a package-dir layout uses a
+	# meta-path finder; only that note is filtered, every real packaging warning still prints.
+	PYTHONWARNINGS="ignore:Editable installation:UserWarning" $(PY) -m pip install -q -e ".[test,images]"
 	# GRAB motion capture as MyoSuite ships it, read as data (prior/mocap.py): --no-deps, since
 	# myosuite pins an older mujoco; nothing of it is imported.
 	$(PY) -m pip install -q --no-deps myosuite==2.12.2

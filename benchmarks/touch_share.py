@@ -21,6 +21,7 @@ import numpy as np
 from dexvip_jax import bench, config, envs, oracle, training
 from dexvip_jax.cli import enable_compilation_cache
 from dexvip_jax.envs import features as feat
+from dexvip_jax.envs import demos as demofile
 from dexvip_jax.envs import scene
 from dexvip_jax.files import write_result
 
@@ -51,9 +52,9 @@ def main() -> int:
     if path is None:
         with tempfile.TemporaryDirectory() as tmp:
             oracle.oracle(env_cfg, args.episodes, 1.0, tmp)
-            demos = oracle.load_demos(os.path.join(tmp, "demos.npz"))
+            demos = demofile.load(os.path.join(tmp, "demos.npz"))
     else:
-        demos = oracle.load_demos(path)
+        demos = demofile.load(path)
     touch = demos["obs"][..., touch_slice(env)]
     if not np.isin(touch, (0.0, 1.0)).all():
         raise SystemExit(f"{path}: its touch block is not 0/1 activations; record it with this version")

@@ -9,11 +9,13 @@ ContactDB object (``source``); here the demonstrations are the scripted oracle's
 oracle``), and only episodes that succeed are used.
 
 The demonstrations are traced data (an argument of the jitted update), so ``dapg`` trains in the
-same compiled sweep as the reward-only methods: their lambda0 is 0.
+same compiled sweep as the reward-only methods: their lambda0 is 0. ``demo_term`` plugs the term
+and the cloning into ``make_train``; the run's demonstrations are recorded by ``training.run_demos``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -23,6 +25,8 @@ import optax
 
 from dexvip_jax.envs import objects as zoo
 from dexvip_jax.errors import ConfigError
+from dexvip_jax.ppo.networks import gaussian_log_prob
+from dexvip_jax.ppo.train import DemoTerm
 
 
 def _shape_distance(a: zoo.ObjectSpec, b: zoo.ObjectSpec) -> float:
@@ -81,8 +85,6 @@ def demo_weight(lambda0, lambda1: float, k) -> jax.Array:
 
 def demo_log_prob(params, apply_fn, normalize, obs_stats, demos: dict, idx) -> jax.Array:
     """Mean log-likelihood of demonstration actions ``idx`` under the current policy."""
-    from dexvip_jax.ppo.networks import gaussian_log_prob
-
     mean, log_std, _ = apply_fn(params, normalize(obs_stats, {"motor": demos["obs"][idx]}))
     return gaussian_log_prob(demos["action"][idx], mean, log_std).mean()
 
@@ -109,22 +111,9 @@ def behaviour_clone(params, apply_fn, normalize, obs_stats, demos: dict, rng, ep
     return params, losses
 
 
-def run_demos(cfg, env, out: str) -> dict | None:
-    """``demo_data`` for a run: from ``cfg.dapg.demos``, or recorded by the oracle (``per_object``
-    episodes of each source object, the run's own env settings) into ``out/demos/demos.npz``;
-    None with ``per_object`` 0."""
-    import dataclasses
-    import os
-
-    from dexvip_jax import oracle
-
-    if cfg.dapg.per_object == 0:  # the no-demonstration baseline: DAPG's reward, plain PPO
-        return None
-    path = cfg.dapg.demos
-    if not path:
-        path = os.path.join(out, "demos", "demos.npz")
-        if not os.path.exists(path):
-            sources = tuple(dict.fromkeys(source(o) for o in cfg.env.objects))
-            oracle.oracle(dataclasses.replace(cfg.env, objects=sources), cfg.dapg.per_object, 1.0, os.path.dirname(path))
-    return demo_data(oracle.load_demos(path), cfg.env.objects, env.observation_size["motor"][0], env.action_size,
-                     cfg.dapg.per_object, path)
+def demo_term(d) -> DemoTerm:
+    """DAPG's term for ``make_train``, from a ``config.DAPGConfig``: weight lambda0 * lambda1^k,
+    k = env steps / ``iteration_steps``, and behaviour cloning with its epochs, batch and lr."""
+    return DemoTerm(weight=lambda lambda0, env_steps: demo_weight(lambda0, d.lambda1, env_steps / d.iteration_steps),
+                    log_prob=demo_log_prob,
+                    clone=functools.partial(behaviour_clone, epochs=d.bc_epochs, batch=d.bc_batch, lr=d.bc_lr))

@@ -21,16 +21,25 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+import os
+import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dexvip_jax import rewards
+from dexvip_jax import config as cfg_lib
+from dexvip_jax import envs, rewards
+from dexvip_jax.checkpoint import Checkpointer, world_of
 from dexvip_jax.envs import objects as zoo
-from dexvip_jax.ppo.lag import LaggedStep  # jax only: no cycle
+from dexvip_jax.envs import render
+from dexvip_jax.envs.grasp import NOISE
+from dexvip_jax.errors import ConfigError
+from dexvip_jax.ppo.lag import LaggedStep
+from dexvip_jax.ppo.train import make_train, settings_from
+from dexvip_jax.rewards import HOLD_STEPS
 
-HOLD_STEPS = 50
 FORCE_STEPS = 50
 DIRECTIONS = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]], np.float32)
 
@@ -153,16 +162,6 @@ def markdown(table: dict, names) -> str:
 def load_run(run_dir: str):
     """(config, trainer, TrainingState at the latest checkpoint) of a ``dexvip train`` directory.
     The config is the run's for evaluation: no demonstration starts (they are training's)."""
-    import json
-    import os
-    import sys
-
-    from dexvip_jax import config as cfg_lib
-    from dexvip_jax import envs
-    from dexvip_jax.checkpoint import Checkpointer, world_of
-    from dexvip_jax.errors import ConfigError
-    from dexvip_jax.ppo.train import make_train, settings_from
-
     path = os.path.join(run_dir, "config.json")
     if not os.path.exists(path):
         raise ConfigError(f"{run_dir} is not a run directory (no config.json); pass the --out of a dexvip train run")
@@ -188,11 +187,6 @@ def evaluate_checkpoint(run_dir: str, episodes: int = 100, objects=None, force: 
     """Load a run's latest checkpoint and evaluate it; ``objects`` defaults to the run's own.
     ``noise``: the paper's observation and action noise (``grasp.NOISE``); else none, whatever the
     run trained with."""
-    import os
-
-    from dexvip_jax import envs
-    from dexvip_jax.envs.grasp import NOISE
-
     cfg, trainer, state = load_run(run_dir)
     levels = NOISE if noise else {k: (v if k == "noise_freeze_frames" else 0) for k, v in NOISE.items()}
     env_cfg = dataclasses.replace(cfg.env, objects=zoo.resolve(objects) if objects else cfg.env.objects, **levels)
@@ -220,9 +214,6 @@ def episode_records(per: dict, records: dict, names, episodes: int) -> list[dict
 def render_policy(run_dir: str, obj: str, path: str, yaw_deg: float = 90.0, every: int = 2) -> int:
     """A GIF or MP4 (by ``path``'s extension) of the run's deterministic policy grasping ``obj``;
     returns the number of frames."""
-    from dexvip_jax import envs
-    from dexvip_jax.envs import render
-
     render.check_video_path(path)
     cfg, trainer, state = load_run(run_dir)
     env = envs.load("grasp", **dataclasses.asdict(dataclasses.replace(cfg.env, objects=(zoo.get(obj).name,), backend="mujoco")))

@@ -7,6 +7,8 @@ import errno
 import json
 import os
 
+from dexvip_jax.errors import ConfigError
+
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 FULL_TEXT = ("no space left on device", "file too large", "disk quota exceeded")  # TensorStore's words for them
 
@@ -80,8 +82,6 @@ def save_figure(fig, path: str, dpi: int = 100) -> str:
 def check_writable(path: str, kind: str = "directory") -> str:
     """``path`` (a ``kind``: "directory" or "file") can be created or written here; else one line
     naming the fix. Creates nothing, so a refused command leaves no file behind."""
-    from dexvip_jax.errors import ConfigError
-
     path = os.path.abspath(path)
     if kind == "directory" and os.path.exists(path) and not os.path.isdir(path):
         raise ConfigError(f"{path} is a file, not a directory; choose another output directory")
@@ -108,8 +108,6 @@ class RunLock:
 
     def __enter__(self) -> "RunLock":
         import fcntl
-
-        from dexvip_jax.errors import ConfigError
 
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self._file = open(self.path, "a+")

@@ -1,26 +1,13 @@
 """``dexvip oracle``: the scripted grasp-and-lift (``envs/grasp_plan.py``) run through ``env.step``,
-scored by the evaluator's own protocol, and its episodes saved as demonstrations.
-
-Demonstrations (``demos.npz``), one row per episode, ``T`` = the env's episode length:
-
-=============  ===============  ==========================================================
-key            shape            what
-=============  ===============  ==========================================================
-``obs``        (E, T, M)        the policy's motor observation before each action
-``actions``    (E, T, 30)       the actions, in the env's own action space
-``rewards``    (E, T)           the env's reward for each step (the run's method weights)
-``qpos``       (E, T, nq)       the physics state after each step
-``held``       (E, T)           the grasp predicate after each step (``rewards.held``)
-``object``     (E,)             object names
-``yaw``        (E,)             object yaw at reset (rad)
-``success``    (E,)             the paper's success: held for all of the last 50 steps
-=============  ===============  ==========================================================
+scored by the evaluator's own protocol, and its episodes saved as demonstrations (``demos.npz``,
+whose layout is in ``envs/demos.py``).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import json
 import multiprocessing
 import os
 
@@ -28,12 +15,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dexvip_jax import evaluate
-from dexvip_jax.envs import grasp_plan, scene
+from dexvip_jax import envs, evaluate
+from dexvip_jax.envs import demos as demos_lib
+from dexvip_jax.envs import grasp_plan, render, scene
+from dexvip_jax.envs import objects as zoo
 from dexvip_jax.envs.grasp import GraspConfig
 from dexvip_jax.errors import ConfigError
-
-DEMO_KEYS = ("obs", "actions", "rewards", "qpos", "held", "object", "yaw", "success")
+from dexvip_jax.files import write_json_atomic, write_text_atomic
+from dexvip_jax.rewards import HOLD_STEPS
 
 
 def _plan_object(job) -> list[np.ndarray]:
@@ -107,37 +96,14 @@ def demonstrations(env, objs: np.ndarray, yaws: np.ndarray, actions: np.ndarray)
                                 for x in rollout(jnp.asarray(objs), jnp.asarray(yaws, jnp.float32), jnp.asarray(actions)))
     return {"obs": obs.astype(np.float32), "actions": np.asarray(actions, np.float32), "rewards": rewards,
             "qpos": qpos, "held": held, "object": np.array([env.config.objects[o] for o in objs]),
-            "yaw": np.asarray(yaws, np.float32), "success": held[:, -evaluate.HOLD_STEPS:].all(axis=1)}
-
-
-def save_demos(path: str, demos: dict) -> str:
-    """Write ``demos`` atomically as a compressed ``.npz``."""
-    from dexvip_jax.files import replacing
-
-    with replacing(path) as tmp:
-        np.savez_compressed(tmp, **demos)
-    return path
-
-
-def load_demos(path: str) -> dict:
-    """Read a ``demos.npz``; a file missing a key is refused with one line."""
-    if not os.path.exists(path):
-        raise ConfigError(f"no demonstrations at {path}; write them with `dexvip oracle --out DIR`")
-    with np.load(path) as f:
-        missing = [k for k in DEMO_KEYS if k not in f]
-        if missing:
-            raise ConfigError(f"{path} is not a dexvip oracle demonstration file (missing {', '.join(missing)})")
-        return {k: f[k] for k in DEMO_KEYS}
+            "yaw": np.asarray(yaws, np.float32), "success": held[:, -HOLD_STEPS:].all(axis=1)}
 
 
 def render_demo(demos_path: str, obj: str, path: str, yaw_deg: float = 90.0, every: int = 2) -> int:
     """A GIF or MP4 of the demonstration of ``obj`` whose yaw is nearest ``yaw_deg``, replayed from
     its recorded qpos; returns the number of frames."""
-    from dexvip_jax.envs import objects as zoo
-    from dexvip_jax.envs import render
-
     render.check_video_path(path)
-    demos = load_demos(demos_path)
+    demos = demos_lib.load(demos_path)
     name = zoo.get(obj).name
     rows = np.flatnonzero(demos["object"] == name)
     if not len(rows):
@@ -152,18 +118,13 @@ def render_demo(demos_path: str, obj: str, path: str, yaw_deg: float = 90.0, eve
 
 def oracle(env_config, episodes: int, force: float, out: str | None, grasp: str = "pinch") -> dict:
     """What ``dexvip oracle`` does: run, score, and (with ``out``) save table, records and demos."""
-    from dexvip_jax import envs
-    from dexvip_jax.files import write_json_atomic, write_text_atomic
-
     env = envs.load("grasp", **dataclasses.asdict(env_config))
     result = run(env, episodes, force, grasp)
     report = {"grasp": grasp, "episodes_per_object": episodes, "force_newtons": force, "backend": env.config.backend,
               "overall": result["objects"]["overall"], "objects": result["objects"], "markdown": result["markdown"]}
     if out:
-        import json
-
         demos = demonstrations(env, result["objs"], result["yaws"], result["actions"])
-        save_demos(os.path.join(out, "demos.npz"), demos)
+        demos_lib.save(os.path.join(out, "demos.npz"), demos)
         write_json_atomic(os.path.join(out, "oracle.json"), report)
         write_text_atomic(os.path.join(out, "oracle.md"), result["markdown"] + "\n")
         write_text_atomic(os.path.join(out, "episodes.jsonl"), "".join(json.dumps(r) + "\n" for r in result["episodes"]))

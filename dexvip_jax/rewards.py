@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from dexvip_jax.envs import scene
 from dexvip_jax.envs.features import Features
 
+HOLD_STEPS = 50  # the paper's success: the object held for all of the last 50 steps of an episode
 TERMS = ("succ", "reach", "lift", "aff", "pose", "pose_match", "touch", "com")
 
 

@@ -27,14 +27,16 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dexvip_jax import config as cfg_lib
 from dexvip_jax import dapg, envs, rewards
+from dexvip_jax import evaluate as ev_lib
 from dexvip_jax.checkpoint import Checkpointer, world_of
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
-from dexvip_jax.training import plot_curve, shard_batch
+from dexvip_jax.training import plot_curve, record_start_states, run_demos, shard_batch
 
 
 def parse_grid(items: list[str]) -> dict[str, list[float]]:
@@ -104,8 +106,6 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
         raise ConfigError(f"{out} already holds a sweep; choose another --out")
     os.makedirs(out, exist_ok=True)
     if base.env.demo_start > 0 and not base.env.start_states:  # one set of start states for every lane
-        from dexvip_jax.training import record_start_states
-
         base = record_start_states(base, out)
         runs = [(cid, dataclasses.replace(c, env=base.env)) for cid, c in runs]
     with RunLock(out):  # a second writer is refused with one line
@@ -114,13 +114,13 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
 
 def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: int, force: float) -> dict:
     env = envs.load("grasp", **dataclasses.asdict(base.env))
-    trainer = make_train(settings_from(base), env)
+    trainer = make_train(settings_from(base), env, dapg.demo_term(base.dapg))
     k = len(runs)
     keys = jnp.stack([jax.random.PRNGKey(c.seed) for _, c in runs])
     weights = {t: jnp.array([getattr(c.reward, t) for _, c in runs], jnp.float32) for t in rewards.TERMS}
     # DAPG configurations share the demonstrations (one traced argument); the others' lambda0 is 0.
     is_dapg = np.array([c.method == "dapg" for _, c in runs])
-    demos = dapg.run_demos(runs[int(np.argmax(is_dapg))][1], env, out) if is_dapg.any() else None
+    demos = run_demos(runs[int(np.argmax(is_dapg))][1], env, out) if is_dapg.any() else None
     demo_weights = jnp.array([c.dapg.lambda0 if d else 0.0 for (_, c), d in zip(runs, is_dapg)], jnp.float32)
     t0 = time.perf_counter()
     state = jax.jit(jax.vmap(trainer.init))(keys, weights, demo_weights)
@@ -134,8 +134,6 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
     evaluate = jax.jit(jax.vmap(trainer.evaluate))
     protocol = None
     if eval_episodes:
-        from dexvip_jax import evaluate as ev_lib
-
         run_protocol, ev_objs = ev_lib.make_evaluator(env, ev_lib.learned(trainer.act), eval_episodes, force, env.config.aff_threshold)
         protocol_all = jax.jit(jax.vmap(run_protocol))
 
@@ -159,8 +157,6 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
             files[cid].write(json.dumps(row) + "\n")
     diverged_at: dict[str, int] = {}
     final_tables: list[dict] = []
-
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     timings = []
     with Progress(TextColumn(f"[bold]sweep x{k}"), BarColumn(), TextColumn("{task.completed}/{task.total} updates"),

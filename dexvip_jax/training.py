@@ -18,8 +18,9 @@ import jax
 import numpy as np
 
 from dexvip_jax import config as cfg_lib
-from dexvip_jax import dapg, envs
+from dexvip_jax import dapg, envs, oracle
 from dexvip_jax.checkpoint import Checkpointer, finished_steps, world_of
+from dexvip_jax.envs import demos as demofile
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic, write_text_atomic
 from dexvip_jax.ppo.lag import LaggedStep
@@ -98,12 +99,26 @@ def record_start_states(cfg: cfg_lib.TrainConfig, out: str) -> cfg_lib.TrainConf
     run (its own env settings and ``env.start_grasp``) there."""
     if cfg.env.demo_start == 0 or cfg.env.start_states:
         return cfg
-    from dexvip_jax import oracle
-
     where = os.path.join(out, "starts")
     if not os.path.exists(os.path.join(where, "demos.npz")):
         oracle.oracle(dataclasses.replace(cfg.env, demo_start=0.0), START_EPISODES, 1.0, where, cfg.env.start_grasp)
     return dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, start_states=os.path.join(where, "demos.npz")))
+
+
+def run_demos(cfg: cfg_lib.TrainConfig, env, out: str) -> dict | None:
+    """DAPG's ``demo_data`` for a run: from ``cfg.dapg.demos``, or recorded by the oracle
+    (``per_object`` episodes of each source object, the run's own env settings) into
+    ``out/demos/demos.npz``; None with ``per_object`` 0."""
+    if cfg.dapg.per_object == 0:  # the no-demonstration baseline: DAPG's reward, plain PPO
+        return None
+    path = cfg.dapg.demos
+    if not path:
+        path = os.path.join(out, "demos", "demos.npz")
+        if not os.path.exists(path):
+            sources = tuple(dict.fromkeys(dapg.source(o) for o in cfg.env.objects))
+            oracle.oracle(dataclasses.replace(cfg.env, objects=sources), cfg.dapg.per_object, 1.0, os.path.dirname(path))
+    return dapg.demo_data(demofile.load(path), cfg.env.objects, env.observation_size["motor"][0], env.action_size,
+                          cfg.dapg.per_object, path)
 
 
 def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bool = True) -> dict:
@@ -117,7 +132,7 @@ def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bo
         print(f"dexvip: {out} has no finished checkpoint yet; starting its run from the beginning", file=sys.stderr)
         resume = False
     env = envs.load("grasp", **dataclasses.asdict(dataclasses.replace(cfg.env, demo_start=0.0)))
-    demos = dapg.run_demos(cfg, env, out) if cfg.method == "dapg" else None  # refused before out exists
+    demos = run_demos(cfg, env, out) if cfg.method == "dapg" else None  # refused before out exists
     if cfg.env.demo_start > 0:  # now that the config has passed every check, record (or find) the starts
         cfg = record_start_states(cfg, out)
         env = envs.load("grasp", **dataclasses.asdict(cfg.env))
@@ -129,7 +144,7 @@ def train(cfg: cfg_lib.TrainConfig, out: str, resume: bool = False, progress: bo
 def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, demos) -> dict:
     ckpt_dir = os.path.join(out, "checkpoints")
     dapg_run = demos is not None
-    trainer = make_train(settings_from(cfg), env)
+    trainer = make_train(settings_from(cfg), env, dapg.demo_term(cfg.dapg))
     checkpointer = Checkpointer(ckpt_dir, cfg, keep=cfg.keep_checkpoints, world=world_of(env))
     state = jax.jit(trainer.init)(jax.random.PRNGKey(cfg.seed), cfg.reward.as_jax(), cfg.dapg.lambda0 if dapg_run else 0.0)
     lagged = LaggedStep(trainer) if cfg.ppo.policy_lag else None

@@ -33,10 +33,12 @@ from dexvip_jax import rewards, targets
 from dexvip_jax.experiments import methods
 
 from dexvip_jax.envs import camera
+from dexvip_jax.envs import demos as demos_lib
 from dexvip_jax.envs import features as feat
 from dexvip_jax.envs import objects as zoo
 from dexvip_jax.envs import grasp_plan, physics, scene
 from dexvip_jax.errors import ConfigError
+from dexvip_jax.ranges import check_ranges
 
 METRICS = tuple(f"reward/{t}" for t in rewards.TERMS) + (
     "held", "hand_obj_contact", "obj_table_contact", "touch_frac", "gate_open", "posture", "obj_height", "nonfinite",
@@ -176,9 +178,7 @@ class GraspConfig:
             raise ConfigError(f"unknown actions {cfg.actions!r}; use 'relative' (joint-target steps) or 'absolute' (GRAFF)")
         if cfg.object_mass is not None and not cfg.object_mass > 0:  # its own words: None is allowed
             raise ConfigError(f"object_mass must be > 0 kg (or None for real masses), got {cfg.object_mass}")
-        from dexvip_jax import config as cfg_lib  # (config imports this module)
-
-        cfg_lib.check_ranges(cfg, "env.")  # every number finite and in config.RANGES, as on the CLI
+        check_ranges(cfg, "env.")  # every number finite and in ranges.RANGES, as on the CLI
         # The bounds RANGES has no rule for:
         if not 8 <= cfg.image_size <= 512:
             raise ConfigError(f"image_size must be in 8..512 pixels, got {cfg.image_size}")
@@ -341,13 +341,11 @@ class GraspEnv(Env):
         """Every step of every successful episode in ``config.start_states`` whose object this env
         has: object index, yaw, qpos after the step, and the joint targets it left (replayed from
         the actions with this env's own mapping)."""
-        from dexvip_jax import oracle
-
         c = self.config
         if not c.start_states:
             raise ConfigError("env.demo_start needs env.start_states: a `dexvip oracle --out DIR` DIR/demos.npz "
                               "(`dexvip train` records one when it is left empty)")
-        demos = oracle.load_demos(c.start_states)
+        demos = demos_lib.load(c.start_states)
         rows = np.flatnonzero(demos["success"] & np.isin(demos["object"], c.objects))
         if not len(rows) or demos["qpos"].shape[-1] != self.mj_model.nq or demos["actions"].shape[-1] != self.action_size:
             raise ConfigError(f"{c.start_states} has no successful episode of {', '.join(c.objects)} for this env; "

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 
+from dexvip_jax.envs import objects as zoo
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.files import pyplot, save_figure
 
@@ -63,10 +64,9 @@ def offscreen_renderer(model, height: int, width: int):
 def object_image(name: str, width: int = 320, height: int = 240) -> np.ndarray:
     """One object on the table, hand hidden, seen from a camera fitted to its size."""
     select_gl()
-    import mujoco
+    import mujoco  # only now: MuJoCo reads MUJOCO_GL when it is first imported
 
-    from dexvip_jax.envs import objects as zoo
-    from dexvip_jax.envs import scene
+    from dexvip_jax.envs import scene  # imports mujoco
 
     m = scene.compile_object(name)
     d = mujoco.MjData(m)
@@ -90,9 +90,6 @@ def object_image(name: str, width: int = 320, height: int = 240) -> np.ndarray:
 def contact_sheet(path: str, cols: int = 7) -> None:
     """All objects on one PNG, affordance parts in orange, labelled; written atomically."""
     plt = pyplot()
-
-    from dexvip_jax.envs import objects as zoo
-
     rows = -(-len(zoo.CATALOGUE) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.2 * rows))
     for ax in axes.flat:
@@ -177,7 +174,7 @@ def camera_sheet(path: str, names=("mug", "hammer", "pan", "apple", "scissors"),
     plt = pyplot()
 
     from dexvip_jax import envs
-    from dexvip_jax.envs.scripted import grasp_actions
+    from dexvip_jax.envs.scripted import grasp_actions  # imports mujoco: never at this module's top (GL)
 
     env = envs.load("grasp", backend="mujoco", objects=",".join(names), image_size=image_size)
     actions = jnp.asarray(grasp_actions(env, max(steps) + 1))

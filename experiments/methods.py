@@ -37,6 +37,8 @@ SHAPING = {"reach": 0.5, "lift": 1.0}
 
 def weights(method: str) -> dict[str, float]:
     """All terms' weights for ``method``: its own, then the shared shaping, else 0."""
+    # Here, not at the top: the CLI reads this module to build its parser, before a drawing command
+    # has chosen its offscreen GL, and rewards imports MuJoCo (which reads MUJOCO_GL when first imported).
     from dexvip_jax.rewards import TERMS
 
     if method not in METHODS:

@@ -25,8 +25,9 @@ import os
 import numpy as np
 
 from dexvip_jax import config as cfg_lib
-from dexvip_jax import sweep
+from dexvip_jax import sweep, targets
 from dexvip_jax.envs import objects as zoo
+from dexvip_jax.evaluate import evaluate_checkpoint
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.experiments.methods import COMPARED as METHODS  # aff_only == graff here
 from dexvip_jax.files import pyplot, save_figure, write_json_atomic, write_text_atomic
@@ -52,9 +53,11 @@ FULL = {"preset": "gpu", "seeds": 3, "eval_episodes": 100, "evals": 5,
 
 
 def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, backend: str | None = None,
-         demos: str | None = None, methods: tuple[str, ...] = METHODS, episodes: int | None = None):
+         demos: str | None = None, methods: tuple[str, ...] = METHODS, episodes: int | None = None,
+         start_states: str | None = None):
     """(base config, [(run id, config)], eval episodes per object, eval every N updates). DAPG's
-    demonstrations: ``demos`` (a `dexvip oracle` demos.npz), else the oracle records them."""
+    demonstrations: ``demos`` (a `dexvip oracle` demos.npz), else the oracle records them; the
+    demonstration starts: ``start_states`` (the same format), else the oracle records them."""
     unknown = sorted(set(methods) - set(METHODS))
     if unknown or not methods:
         raise ConfigError(f"--methods: unknown {', '.join(unknown) or 'empty list'}; choose from {','.join(METHODS)}")
@@ -62,6 +65,8 @@ def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, 
     sets = dict(size["sets"])
     if demos is not None:
         sets["dapg.demos"] = demos
+    if start_states is not None:
+        sets["env.start_states"] = start_states
     if total_steps is not None:
         sets["total_steps"] = total_steps
     if backend is not None:
@@ -80,14 +85,14 @@ def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, 
 def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: int | None = None,
         backend: str | None = None, progress: bool = True, demos: str | None = None,
         demo_budgets: tuple[int, ...] | None = None, methods: tuple[str, ...] = METHODS,
-        episodes: int | None = None) -> dict:
+        episodes: int | None = None, start_states: str | None = None) -> dict:
     """The whole experiment into ``out``; ``demo_budgets`` (default ``DEMO_BUDGETS``; () skips the
     figure): demonstrations per object for DAPG's budget figure. Tables, robustness (DexVIP), the
     budget figure (DAPG) and the DexVIP - GRAFF interval cover the ``methods`` trained."""
     demo_budgets = DEMO_BUDGETS if demo_budgets is None else demo_budgets
     if os.path.exists(os.path.join(out, "paper.json")):
         raise ConfigError(f"{out} already holds a paper run; choose another --out")
-    base, runs, episodes, every = plan(quick, seeds, total_steps, backend, demos, methods, episodes)
+    base, runs, episodes, every = plan(quick, seeds, total_steps, backend, demos, methods, episodes, start_states)
     summary = sweep.run_configs(base, runs, os.path.join(out, "runs"), progress, eval_episodes=episodes,
                                 eval_every=every)
     report = aggregate(summary, runs, base)
@@ -124,8 +129,6 @@ def demo_budget(out: str, runs, summary: dict, budgets, episodes: int, progress:
         result = sweep.run_configs(rs[0][1], rs, os.path.join(out, f"demo_budget_{b}"), progress,
                                    eval_episodes=episodes)
         points[b] = [r["protocol"]["overall"]["success"] for r in result["configs"]]
-    from dexvip_jax import targets
-
     priors = targets.shipped("synthetic")  # stand-ins for the paper's ~26 video frames per object
     images = float(np.mean([priors[n]["num_poses"] for n in first.env.objects if n in priors]))
     return {"demos_per_object": sorted(points),
@@ -179,8 +182,6 @@ def paired_interval(a: dict, b: dict) -> dict:
 
 def robustness(run_ids, runs_dir: str, episodes: int) -> dict:
     """DexVIP's final policies under the paper's noise (``grasp.NOISE``), mean +- std over seeds."""
-    from dexvip_jax.evaluate import evaluate_checkpoint
-
     tables = []
     for cid in run_ids:
         result = evaluate_checkpoint(os.path.join(runs_dir, cid), episodes, noise=True)

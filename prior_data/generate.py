@@ -29,6 +29,7 @@ from rich.progress import track
 from dexvip_jax.envs import objects as zoo
 from dexvip_jax.files import write_json_atomic
 from dexvip_jax.prior import build, hand
+from dexvip_jax.prior import mocap as grab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 POSES_PER_OBJECT = 26
@@ -77,8 +78,6 @@ MOCAP_NOTE = ("real human grasps: GRAB motion capture (research-only licence) as
 
 
 def mocap() -> int:
-    from dexvip_jax.prior import mocap as grab
-
     out = {"note": MOCAP_NOTE, "objects": {}}
     for name in track(list(grab.OBJECTS), description="mocap priors"):
         poses, info = grab.read("mocap:grab", name)

@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 
 from dexvip_jax import envs  # noqa: E402
 from dexvip_jax.cli import enable_compilation_cache  # noqa: E402
+from dexvip_jax.envs import demos as demofile  # noqa: E402
 from dexvip_jax.envs import objects as zoo  # noqa: E402
 from dexvip_jax.envs.scripted import grasp_actions  # noqa: E402
 
@@ -80,4 +81,4 @@ def write_synthetic_demos(env, path, names=None):
     demos = oracle.demonstrations(env, objs, yaws, (0.6 * np.sin(phase)).astype(np.float32))
     demos["success"] = np.ones(len(objs), bool)
     demos["object"] = np.repeat(np.array(names), 2)
-    return oracle.save_demos(str(path), demos)
+    return demofile.save(str(path), demos)

@@ -11,8 +11,9 @@ import pytest
 from conftest import write_synthetic_demos
 from test_ppo import SMALL, small_config
 
-from dexvip_jax import dapg, envs, oracle
+from dexvip_jax import dapg, envs
 from dexvip_jax.cli import main
+from dexvip_jax.envs import demos as demofile
 from dexvip_jax.envs import objects as zoo
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.ppo.train import make_train, settings_from
@@ -22,7 +23,7 @@ from dexvip_jax.ppo.train import make_train, settings_from
 def setup():
     cfg = small_config(method="dapg")
     env = envs.load("grasp", **dataclasses.asdict(cfg.env))
-    return cfg, env, make_train(settings_from(cfg), env)
+    return cfg, env, make_train(settings_from(cfg), env, dapg.demo_term(cfg.dapg))
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def demo_file(setup, tmp_path_factory):
 
 def _demos(setup, demo_file):
     cfg, env, _ = setup
-    return dapg.demo_data(oracle.load_demos(demo_file), cfg.env.objects, env.observation_size["motor"][0],
+    return dapg.demo_data(demofile.load(demo_file), cfg.env.objects, env.observation_size["motor"][0],
                           env.action_size)
 
 
@@ -106,7 +107,7 @@ def test_the_demonstration_weight_decays_as_lambda0_lambda1_to_the_k():
 
 def test_a_demo_file_that_does_not_fit_the_run_is_refused(setup, demo_file):
     cfg, env, _ = setup
-    good = oracle.load_demos(demo_file)
+    good = demofile.load(demo_file)
     m, a = env.observation_size["motor"][0], env.action_size
 
     def refuse(demos, objects, match):

@@ -12,7 +12,8 @@ from test_ppo import _params, small_config
 
 from dexvip_jax import config, envs, training
 from dexvip_jax.cli import main
-from dexvip_jax.evaluate import FORCE_STEPS, HOLD_STEPS, episode_metrics, summarize
+from dexvip_jax.evaluate import FORCE_STEPS, episode_metrics, summarize
+from dexvip_jax.rewards import HOLD_STEPS
 from dexvip_jax.ppo.train import make_train, settings_from
 
 T = 200

@@ -10,6 +10,7 @@ import pytest
 
 from dexvip_jax import envs, oracle
 from dexvip_jax.cli import main
+from dexvip_jax.envs import demos as demofile
 from dexvip_jax.envs import scene
 from dexvip_jax.envs.scripted import hold_action
 from dexvip_jax.errors import ConfigError
@@ -82,7 +83,7 @@ def test_oracle_command_writes_demonstrations_that_replay_to_the_same_success(tm
     out = str(tmp_path / "oracle")
     assert main(["oracle", "--objects", "apple,soda_can", "--episodes", "2", "--backend", "mujoco",
                  "--out", out]) == 0
-    demos = oracle.load_demos(os.path.join(out, "demos.npz"))
+    demos = demofile.load(os.path.join(out, "demos.npz"))
     e, t = demos["actions"].shape[:2]
     assert (e, t) == (4, env.config.episode_length) and demos["obs"].shape == (e, t, env.observation_size["motor"][0])
     assert demos["qpos"].shape == (e, t, env.mj_model.nq) and demos["held"].shape == (e, t)
@@ -100,9 +101,9 @@ def test_a_file_that_is_not_demonstrations_is_refused(tmp_path):
     path = str(tmp_path / "x.npz")
     np.savez(path, actions=np.zeros((1, 2, 30)))
     with pytest.raises(ConfigError, match="not a dexvip oracle demonstration file"):
-        oracle.load_demos(path)
+        demofile.load(path)
     with pytest.raises(ConfigError, match="dexvip oracle --out"):
-        oracle.load_demos(str(tmp_path / "missing.npz"))
+        demofile.load(str(tmp_path / "missing.npz"))
 
 
 def test_planner_holds_check_agrees_with_the_env(env):
@@ -155,7 +156,7 @@ def test_demonstration_starts_begin_at_recorded_states_and_a_held_start_stays_he
 
 
 def test_held_steps_keep_only_starts_up_to_that_many_steps_past_the_first_held_one(demos_path):
-    demos = oracle.load_demos(demos_path)
+    demos = demofile.load(demos_path)
     ok = demos["success"] & np.isin(demos["object"], ("apple", "soda_can"))
     first = np.argmax(demos["held"][ok], axis=1)
     every = envs.load("grasp", backend="mujoco", objects="apple,soda_can", demo_start=0.5, start_states=demos_path)

@@ -22,7 +22,7 @@ def quick_run(tmp_path_factory):
     env = envs.load("grasp", **{**dataclasses.asdict(base.env), "episode_length": 12, "demo_start": 0.0})
     demos = write_synthetic_demos(env, tmp_path_factory.mktemp("demos") / "demos.npz")
     assert main(["paper", "--quick", "--seeds", "2", "--episodes", "2", "--total-steps", "2048", "--out", out,
-                 "--json", "--demos", demos, "--demo-budget", "0,1"]) == 0
+                 "--json", "--demos", demos, "--start-states", demos, "--demo-budget", "0,1"]) == 0
     return out
 
 

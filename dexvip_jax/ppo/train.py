@@ -7,6 +7,10 @@ unroll of the auto-resetting batched env, GAE, and minibatch SGD epochs — so t
 logs, evaluates and checkpoints. ``update`` is ``collect`` (the unroll) then ``learn`` (GAE and
 SGD on what was collected), exposed apart so each can be timed and overlapped. Every input is a
 traced argument, so later callers can ``vmap`` ``update`` over seeds or reward weights.
+
+The core knows no baseline: a loss term on demonstrations (DAPG's, ``dapg.demo_term``) is handed
+in as a ``DemoTerm``, the way Brax hands in network factories. Demonstrations are a dict of motor
+observations ``obs`` (N, M) and actions ``action`` (N, A).
 """
 
 from __future__ import annotations
@@ -21,17 +25,17 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from dexvip_jax import dapg, quiet
+from dexvip_jax import quiet
 
 quiet.mjx()  # Brax imports MJX: drop its missing-warp notice first
 from brax.envs.base import Env  # noqa: E402
 
 from dexvip_jax.config import PPOConfig
-from dexvip_jax.evaluate import HOLD_STEPS
 from dexvip_jax.envs.wrappers import wrap_for_training
 from dexvip_jax.ppo.losses import gae, ppo_loss
 from dexvip_jax.ppo.networks import ActorCritic, default_conv_impl, gaussian_log_prob
 from dexvip_jax.ppo.normalize import RunningStats
+from dexvip_jax.rewards import HOLD_STEPS
 
 
 @flax.struct.dataclass
@@ -89,13 +93,12 @@ class Settings:
     eval_envs: int = 16
     gravity_start: float = 1.0  # the object's share of its weight at the start of training
     gravity_ramp_steps: int = 0  # env steps to full weight (0: no curriculum)
-    dapg: Any = None  # config.DAPGConfig: lambda1 and behaviour cloning (used when demos are given)
     total_steps: int = 0  # the run's env steps: ``ppo.lr_decay`` brings the learning rate to 0 there
 
 
 def settings_from(config) -> Settings:
     return Settings(config.ppo, config.num_envs, config.unroll_length, config.env.episode_length, config.eval_envs,
-                    config.gravity_start, config.gravity_ramp_steps, config.dapg, config.total_steps)
+                    config.gravity_start, config.gravity_ramp_steps, config.total_steps)
 
 
 def with_gravity(state, settings: Settings, env_steps: jax.Array):
@@ -113,7 +116,23 @@ def with_weights(state, weights: dict, n: int):
     return state.replace(info={**state.info, "reward_weights": per_env})
 
 
-def make_train(settings: Settings, env: Env) -> Trainer:
+class DemoTerm(NamedTuple):
+    """A term of the actor's loss on demonstrations, and the warm start that goes with it."""
+
+    weight: Callable  # (lambda0, env_steps) -> the term's weight at this update (traced)
+    log_prob: Callable  # (params, apply_fn, normalize, obs_stats, demos, idx) -> mean log pi(a | s) over idx
+    clone: Callable  # (params, apply_fn, normalize, obs_stats, demos, rng) -> (params, loss per step)
+
+
+def _needs(term: DemoTerm | None) -> DemoTerm:
+    if term is None:
+        raise ValueError("demonstrations need a DemoTerm: make_train(settings, env, demo_term=dapg.demo_term(cfg.dapg))")
+    return term
+
+
+def make_train(settings: Settings, env: Env, demo_term: DemoTerm | None = None) -> Trainer:
+    """The jitted PPO of ``settings`` on ``env``; ``demo_term``: the loss term that the
+    ``demos`` given to ``update`` and ``clone`` feed (None: PPO alone)."""
     p = settings.ppo
     batched = wrap_for_training(env, settings.num_envs, settings.episode_length)
     size = env.observation_size
@@ -154,21 +173,20 @@ def make_train(settings: Settings, env: Env) -> Trainer:
 
     def clone(ts: TrainingState, demos: dict, use=True) -> tuple[TrainingState, dict]:
         """DAPG's warm start: the observation statistics from the demonstrations, then behaviour
-        cloning (``dapg.behaviour_clone``). ``use`` (traced) keeps ``ts`` as it was where False, so a
+        cloning (``demo_term.clone``). ``use`` (traced) keeps ``ts`` as it was where False, so a
         sweep clones only its DAPG configurations."""
-        d = settings.dapg
+        term = _needs(demo_term)
         stats = ts.obs_stats
         if p.normalize_obs:
             stats = {**stats, "motor": stats["motor"].update(demos["obs"])}
         rng, key = jax.random.split(ts.rng)
-        params, losses = dapg.behaviour_clone(ts.params, network.apply, normalize, stats, demos, key,
-                                              d.bc_epochs, d.bc_batch, d.bc_lr)
+        params, losses = term.clone(ts.params, network.apply, normalize, stats, demos, key)
         # As the released DAPG does: the policy's spread becomes the demonstrations' own, per action.
         log_std = jnp.log(demos["action"].std(axis=0) + 1e-3)
         params = {**params, "params": {**params["params"], "log_std": log_std}}
         new = ts.replace(params=params, obs_stats=stats, rng=rng)
         every = jnp.arange(demos["obs"].shape[0])
-        nll = lambda t: -dapg.demo_log_prob(t.params, network.apply, normalize, t.obs_stats, demos, every)  # noqa: E731
+        nll = lambda t: -term.log_prob(t.params, network.apply, normalize, t.obs_stats, demos, every)  # noqa: E731
         out = jax.tree.map(lambda a, b: jnp.where(use, a, b), new, ts)
         return out, {"bc/mse_first": losses[0], "bc/mse_last": losses[-1], "bc/steps": losses.shape[0],
                      "bc/demo_nll_before": nll(ts), "bc/demo_nll_after": nll(out)}
@@ -228,9 +246,9 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         return learn(ts, traj, demos, exact_when_off)
 
     def learn(ts: TrainingState, traj: dict, demos: dict | None = None, exact_when_off: bool = True) -> tuple[TrainingState, dict]:
-        """GAE and minibatch SGD epochs on one trajectory of ``collect``; with ``demos``
-        (``dapg.demo_data``) the actor loss also has DAPG's demonstration term, weighted
-        ``ts.demo_weight * lambda1^k``, k = env steps / iteration_steps.
+        """GAE and minibatch SGD epochs on one trajectory of ``collect``; with ``demos`` the actor
+        loss also has ``demo_term``'s term, weighted ``demo_term.weight(ts.demo_weight, env_steps)``
+        (DAPG's: lambda0 * lambda1^k, k = env steps / iteration_steps).
 
         ``exact_when_off`` (static): a zero demonstration weight runs plain PPO's whole minibatch
         step (gradient, clipping, Adam) in a ``lax.cond`` branch of its own, so it is PPO's bit for
@@ -252,15 +270,14 @@ def make_train(settings: Settings, env: Env) -> Trainer:
         batch = {"obs": traj["obs"], "action": traj["action"], "logp": traj["logp"], "value": traj["value"],
                  "advantage": advantage, "target": target}
         batch = jax.tree.map(lambda x: x.reshape((n_batch,) + x.shape[2:]), batch)
-        w_demo = None if demos is None else dapg.demo_weight(
-            ts.demo_weight, settings.dapg.lambda1, ts.env_steps / settings.dapg.iteration_steps)
+        w_demo = None if demos is None else _needs(demo_term).weight(ts.demo_weight, ts.env_steps)
 
         def ppo_objective(params, mb):
             return ppo_loss(params, network.apply, mb, p.clip, p.value_coef, p.entropy_coef,
                             p.clip_value, p.normalize_advantages)
 
         def demo_lp(params, demo_idx):
-            return dapg.demo_log_prob(params, network.apply, normalize, ts.obs_stats, demos, demo_idx)
+            return demo_term.log_prob(params, network.apply, normalize, ts.obs_stats, demos, demo_idx)
 
         def dapg_objective(params, mb, demo_idx):
             value, metrics = ppo_objective(params, mb)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
+from dexvip_jax.envs.render import offscreen_renderer, select_gl
 from dexvip_jax.files import pyplot, save_figure
 from dexvip_jax.prior import hand
 
 
 def adroit_image(joints, width: int = 240, height: int = 240) -> np.ndarray:
     """The Adroit hand (no object) at ``joints`` (30), seen from the palm side."""
-    from dexvip_jax.envs.render import offscreen_renderer, select_gl
-
     select_gl()
-    import mujoco
+    import mujoco  # only now: MuJoCo reads MUJOCO_GL when it is first imported
 
-    from dexvip_jax.envs import scene
+    from dexvip_jax.envs import scene  # imports mujoco
 
     m = scene.compile_object("mug")
     d = mujoco.MjData(m)

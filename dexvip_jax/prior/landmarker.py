@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 
 from dexvip_jax.errors import ConfigError
+from dexvip_jax.files import replacing
 
 WHEEL = "mediapipe==0.10.14"
 ALIGN = 64  # bytes: TFLite maps the networks in place when their data is aligned
@@ -75,8 +76,6 @@ def build(out: str, wheel: str | None = None) -> str:
         if hashlib.sha256(blobs[name]).hexdigest() != sha:
             raise ConfigError(f"{src} in {wheel} does not have the sha256 this model was checked with; "
                               f"use the {WHEEL} wheel from PyPI")
-    from dexvip_jax.files import replacing
-
     with replacing(out) as tmp, open(tmp, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
         for name in sorted(blobs):
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))

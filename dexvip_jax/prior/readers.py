@@ -24,6 +24,7 @@ import os
 import numpy as np
 
 from dexvip_jax.errors import ConfigError
+from dexvip_jax.prior import landmarker
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
@@ -113,8 +114,6 @@ def _frankmocap(data, path: str) -> np.ndarray:
 def detect_images(folder: str, model: str | None = None, selfie: bool = False) -> list[dict]:
     """Every hand MediaPipe finds in each image of ``folder``: ``{"image", "side", "keypoints"}``
     (world landmarks, m, as detected: left hands not yet mirrored)."""
-    from dexvip_jax.prior import landmarker
-
     model = model or landmarker.default_path()
     if not os.path.isfile(model):
         raise ConfigError(f"no hand-landmarker model at {model}; build it with `dexvip prior landmarker` "

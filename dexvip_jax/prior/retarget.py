@@ -21,6 +21,7 @@ import mujoco
 import numpy as np
 import optax
 
+from dexvip_jax import quiet
 from dexvip_jax.envs import scene
 from dexvip_jax.prior import hand
 
@@ -43,8 +44,6 @@ class AdroitHand:
     """Adroit forward kinematics in JAX, keypoints in the palm body's frame."""
 
     def __init__(self, model: mujoco.MjModel | None = None):
-        from dexvip_jax import quiet
-
         mjx = quiet.mjx()
         self.mj = model or scene.compile_object("mug")
         self._mjx = mjx
