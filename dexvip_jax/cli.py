@@ -316,7 +316,7 @@ def cmd_paper(args) -> int:
     out = args.out or os.path.join("runs", "paper-quick" if args.quick else "paper")
     report = paper.run(out, args.quick, args.seeds, args.total_steps, args.backend, progress=not args.json,
                        demos=args.demos, demo_budgets=args.demo_budget, methods=args.methods, episodes=args.episodes,
-                       start_states=args.start_states)
+                       start_states=args.start_states, assist=args.assist)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -440,8 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--total-steps", type=_positive, help="env steps per run")
     pp.add_argument("--backend", choices=("mjx", "mujoco"))
     pp.add_argument("--demos", metavar="NPZ", help="DAPG's demonstrations (default: the oracle records them)")
+    pp.add_argument("--assist", choices=("none", "starts"), default="none",
+                    help="none: the paper's protocol (default); starts: half of every method's training episodes "
+                         "start from the oracle's states, reported as its own protocol")
     pp.add_argument("--start-states", metavar="NPZ",
-                    help="the demonstration starts (a `dexvip oracle` demos.npz; default: the oracle records them)")
+                    help="with --assist starts: the starts (a `dexvip oracle` demos.npz; default: the oracle records them)")
     pp.add_argument("--demo-budget", type=_budgets, metavar="N,N,...",
                     help="demonstrations per object for DAPG's budget figure (default 0,5,25; 'none' skips it)")
     pp.add_argument("--json", action="store_true")

@@ -12,6 +12,12 @@ full protocol (success, stability, functionality, posture) during training and a
   noise is on at test time only, because noise settings are not traced and so cannot join the
   one-program sweep).
 
+Two protocols, each its own table. ``paper`` (the default) is the paper's: every method starts
+its training episodes at the start pose and learns from its reward alone; only DAPG sees
+demonstrations, through its loss. ``--assist starts`` starts half of every method's training
+episodes from the scripted oracle's states (``env.demo_start``), the crutch that makes learning
+work on the CPU budget. Both give every method the same shaping (``methods.SHAPING``).
+
 In this re-implementation "affordance only" has exactly GRAFF's reward, so its runs are GRAFF's.
 Sizes: ``QUICK`` is the cpu preset (4 objects, 2M steps per run, ~20 min per method x 3 seeds on a
 2-core CPU; not the paper's 27 objects); ``FULL`` is the GPU experiment.
@@ -30,6 +36,7 @@ from dexvip_jax.envs import objects as zoo
 from dexvip_jax.evaluate import evaluate_checkpoint
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.experiments.methods import COMPARED as METHODS  # aff_only == graff here
+from dexvip_jax.experiments.methods import SHAPING
 from dexvip_jax.files import pyplot, save_figure, write_json_atomic, write_text_atomic
 
 LABELS = {"com": "COM", "touch": "TOUCH", "graff": "GRAFF", "dapg": "DAPG", "dexvip": "DexVIP",
@@ -37,6 +44,11 @@ LABELS = {"com": "COM", "touch": "TOUCH", "graff": "GRAFF", "dapg": "DAPG", "dex
 ABLATION = (("affordance only (= GRAFF)", "graff"), ("affordance + touch", "aff_touch"),
             ("affordance + human pose (DexVIP)", "dexvip"))
 METRICS = ("success", "stability", "functionality", "posture")
+# What each protocol lets the methods start from; "starts" keeps the preset's env.demo_start.
+PROTOCOLS = {"none": "the paper's protocol: every method starts at the start pose and learns from its "
+                     "reward alone; only DAPG sees demonstrations (its loss)",
+             "starts": "assisted (--assist starts): half of every method's training episodes start from "
+                       "the scripted oracle's states; not the paper's protocol"}
 
 # Collection cost, for the demonstration-budget figure (the paper's Fig. 6): about 5 minutes per
 # teleoperated demonstration, a few seconds per image of a human hand (3 s here).
@@ -54,15 +66,26 @@ FULL = {"preset": "gpu", "seeds": 3, "eval_episodes": 100, "evals": 5,
 
 def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, backend: str | None = None,
          demos: str | None = None, methods: tuple[str, ...] = METHODS, episodes: int | None = None,
-         start_states: str | None = None):
+         start_states: str | None = None, assist: str = "none"):
     """(base config, [(run id, config)], eval episodes per object, eval every N updates). DAPG's
-    demonstrations: ``demos`` (a `dexvip oracle` demos.npz), else the oracle records them; the
-    demonstration starts: ``start_states`` (the same format), else the oracle records them."""
+    demonstrations: ``demos`` (a `dexvip oracle` demos.npz), else the oracle records them.
+    ``assist`` (``PROTOCOLS``): "none", the paper's protocol (no demonstration starts), or "starts",
+    the preset's demonstration starts for every method, from ``start_states`` (the same format)
+    or recorded by the oracle."""
     unknown = sorted(set(methods) - set(METHODS))
     if unknown or not methods:
         raise ConfigError(f"--methods: unknown {', '.join(unknown) or 'empty list'}; choose from {','.join(METHODS)}")
+    if assist not in PROTOCOLS:
+        raise ConfigError(f"--assist {assist!r}: choose from {', '.join(PROTOCOLS)}")
+    if start_states is not None and assist != "starts":
+        raise ConfigError("--start-states are the assisted protocol's: pass --assist starts with them")
+    if start_states is not None and not os.path.isfile(start_states):
+        raise ConfigError(f"no start states at {start_states}; record them with `dexvip oracle --grasp prior "
+                          "--out DIR` and pass DIR/demos.npz")
     size = QUICK if quick else FULL
     sets = dict(size["sets"])
+    if assist == "none":
+        sets["env.demo_start"] = 0.0
     if demos is not None:
         sets["dapg.demos"] = demos
     if start_states is not None:
@@ -85,14 +108,15 @@ def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, 
 def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: int | None = None,
         backend: str | None = None, progress: bool = True, demos: str | None = None,
         demo_budgets: tuple[int, ...] | None = None, methods: tuple[str, ...] = METHODS,
-        episodes: int | None = None, start_states: str | None = None) -> dict:
+        episodes: int | None = None, start_states: str | None = None, assist: str = "none") -> dict:
     """The whole experiment into ``out``; ``demo_budgets`` (default ``DEMO_BUDGETS``; () skips the
     figure): demonstrations per object for DAPG's budget figure. Tables, robustness (DexVIP), the
     budget figure (DAPG) and the DexVIP - GRAFF interval cover the ``methods`` trained."""
     demo_budgets = DEMO_BUDGETS if demo_budgets is None else demo_budgets
     if os.path.exists(os.path.join(out, "paper.json")):
         raise ConfigError(f"{out} already holds a paper run; choose another --out")
-    base, runs, episodes, every = plan(quick, seeds, total_steps, backend, demos, methods, episodes, start_states)
+    base, runs, episodes, every = plan(quick, seeds, total_steps, backend, demos, methods, episodes, start_states,
+                                       assist)
     summary = sweep.run_configs(base, runs, os.path.join(out, "runs"), progress, eval_episodes=episodes,
                                 eval_every=every)
     report = aggregate(summary, runs, base)
@@ -101,7 +125,7 @@ def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: in
     if demo_budgets and "dapg" in report["methods"] and "dexvip" in report["methods"]:
         report["demo_budget"] = demo_budget(out, runs, summary, demo_budgets, episodes, progress)
         demo_budget_figure(report, os.path.join(out, "demo_budget.png"))
-    report.update(quick=quick, wall_s=summary["wall_s"], env_steps_per_config=summary["env_steps_per_config"],
+    report.update(protocol=assist, protocol_text=PROTOCOLS[assist], quick=quick, wall_s=summary["wall_s"], env_steps_per_config=summary["env_steps_per_config"],
                   configs=len(runs), compilations=summary["compilations"], episodes_per_object=episodes,
                   backend=base.env.backend, objects=list(base.env.objects))
     bar_chart(report, os.path.join(out, "fig5.png"))
@@ -196,10 +220,12 @@ def markdown(report: dict) -> str:
         return f"{ms['mean']:.1f} ± {ms['std']:.1f}"
 
     head = "| method | " + " | ".join(f"{k} %" for k in METRICS) + " |\n|---|" + "---|" * len(METRICS)
+    shaping = " + ".join(f"{w:g} · {t}" for t, w in SHAPING.items())
     lines = [f"### Methods ({report['configs']} runs, {report['env_steps_per_config']:,} env steps each, "
              f"{report['episodes_per_object']} evaluation episodes per object, "
              f"objects: {', '.join(report['objects'])})",
-             "", head]
+             "", f"Protocol: {report['protocol_text']}. Every method's reward also has the shared shaping "
+             f"{shaping}, in both protocols.", "", head]
     for m in report["methods"].values():
         lines.append(f"| {m['label']} | " + " | ".join(cell(m["overall"][k]) for k in METRICS) + " |")
     lines += ["", "### Success by object group (ContactDB-16 vs the other 11)", "",

@@ -61,6 +61,9 @@ CASES = [
     (["bench", "env", "--objects", "spoon", "--backend", "mujoco"], "unknown object 'spoon'"),
     (["paper", "--quick", "--seeds", "1"], "at least 2"),
     (["paper", "--out", FILE], "is a file, not a directory"),
+    (["paper", "--quick", "--assist", "oracle"], "invalid choice: 'oracle'"),
+    (["paper", "--quick", "--start-states", "s.npz"], "pass --assist starts"),
+    (["paper", "--quick", "--assist", "starts", "--start-states", "s.npz", "--out", "p"], "no start states at s.npz"),
 ]
 
 

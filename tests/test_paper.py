@@ -22,12 +22,27 @@ def quick_run(tmp_path_factory):
     env = envs.load("grasp", **{**dataclasses.asdict(base.env), "episode_length": 12, "demo_start": 0.0})
     demos = write_synthetic_demos(env, tmp_path_factory.mktemp("demos") / "demos.npz")
     assert main(["paper", "--quick", "--seeds", "2", "--episodes", "2", "--total-steps", "2048", "--out", out,
-                 "--json", "--demos", demos, "--start-states", demos, "--demo-budget", "0,1"]) == 0
+                 "--json", "--demos", demos, "--assist", "starts", "--start-states", demos, "--demo-budget", "1"]) == 0
     return out
+
+
+def test_the_paper_protocol_is_the_default_and_the_assisted_one_is_named():
+    base, runs, _, _ = paper.plan(quick=True)
+    assert base.env.demo_start == 0.0 and {c.env.demo_start for _, c in runs} == {0.0}  # reward alone
+    assert base.dapg.per_object == 25  # DAPG alone sees demonstrations, through its loss
+    assisted, _, _, _ = paper.plan(quick=True, assist="starts")
+    assert assisted.env.demo_start == 0.5  # the preset's starts, for every method
+    with pytest.raises(ConfigError, match="--assist starts"):
+        paper.plan(quick=True, start_states="demos.npz")
+    with pytest.raises(ConfigError, match="choose from"):
+        paper.plan(quick=True, assist="oracle")
 
 
 def test_one_program_trains_every_method_and_seed(quick_run):
     report = json.load(open(os.path.join(quick_run, "paper.json")))
+    assert report["protocol"] == "starts"
+    text = open(os.path.join(quick_run, "paper.md")).read()
+    assert "Protocol: assisted (--assist starts)" in text and "shared shaping 0.5 · reach + 1 · lift" in text
     assert report["compilations"] == 1 and report["configs"] == len(paper.METHODS) * 2
     assert set(report["methods"]) == set(paper.METHODS)
     for name in ("fig5.png", "curves.png", "paper.md", "demo_budget.png"):
@@ -41,9 +56,9 @@ def test_dapg_sits_in_the_tables_with_its_demonstration_budget(quick_run):
     first = json.loads(open(os.path.join(quick_run, "runs", dapg["runs"][0], "metrics.jsonl")).readline())
     assert first["update"] == 0 and first["bc/demo_nll_after"] < first["bc/demo_nll_before"]  # cloned first
     b = report["demo_budget"]
-    assert b["demos_per_object"] == [0, 1, 25] and b["minutes_per_object"] == [0.0, 5.0, 125.0]
-    assert b["success"][2]["mean"] == pytest.approx(dapg["overall"]["success"]["mean"])  # the main runs
-    for n in (0, 1):
+    assert b["demos_per_object"] == [1, 25] and b["minutes_per_object"] == [5.0, 125.0]
+    assert b["success"][1]["mean"] == pytest.approx(dapg["overall"]["success"]["mean"])  # the main runs
+    for n in (1,):
         evals = [json.load(open(os.path.join(quick_run, f"demo_budget_{n}", f"dapg-{n}demos-seed{s}", "eval.json")))
                  for s in (0, 1)]
         assert b["success"][n]["mean"] == pytest.approx(np.mean([e["objects"]["overall"]["success"] for e in evals]))
