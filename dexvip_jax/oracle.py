@@ -25,14 +25,6 @@ from dexvip_jax.files import write_json_atomic, write_text_atomic
 from dexvip_jax.rewards import HOLD_STEPS
 
 
-def _plan_object(job) -> list[np.ndarray]:
-    """Joint targets for one object at several yaws (a worker process's unit of work)."""
-    name, mass, physics, yaws, length, substeps, lift_height, episode_length, max_step, pose, gate, threshold = job
-    m = scene.compile_object(name, mass, physics)
-    return [grasp_plan.plan(m, float(y), length, substeps, lift_height, episode_length, max_step, pose, gate,
-                            threshold)[0] for y in yaws]
-
-
 def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int, workers: int | None = None,
                  grasp: str = "pinch") -> np.ndarray:
     """(E, length, nu) actions that carry out the scripted grasp of each (object, yaw): ``grasp``
@@ -51,9 +43,9 @@ def plan_actions(env, objs: np.ndarray, yaws: np.ndarray, length: int, workers: 
     if workers > 1:
         ctx = multiprocessing.get_context("spawn")  # never fork a process that has started XLA
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            planned = list(pool.map(_plan_object, jobs))
+            planned = list(pool.map(grasp_plan.plan_object, jobs))
     else:
-        planned = [_plan_object(job) for job in jobs]
+        planned = [grasp_plan.plan_object(job) for job in jobs]
     targets = np.zeros((len(objs), length, len(scene.JOINTS)), np.float32)
     for o, rows in zip(np.unique(objs), planned):
         targets[objs == o] = rows

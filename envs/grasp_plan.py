@@ -356,3 +356,13 @@ def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_hei
                 rank = 1
         ranked.setdefault(rank, targets)
     return ranked[min(ranked)], len(options)
+
+
+def plan_object(job) -> list[np.ndarray]:
+    """Joint targets for one object at several yaws: a worker process's unit of work for the oracle
+    (``oracle.plan_actions``). Here, beside ``plan``, so that a spawned worker imports the planner
+    and the scene alone, not the oracle's evaluator and trainer."""
+    name, mass, physics, yaws, length, substeps, lift_height, episode_length, max_step, pose, gate, threshold = job
+    m = scene.compile_object(name, mass, physics)
+    return [plan(m, float(y), length, substeps, lift_height, episode_length, max_step, pose, gate, threshold)[0]
+            for y in yaws]

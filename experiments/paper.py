@@ -12,9 +12,9 @@ full protocol (success, stability, functionality, posture) during training and a
   noise is on at test time only, because noise settings are not traced and so cannot join the
   one-program sweep).
 
-Two protocols, each its own table. ``paper`` (the default) is the paper's: every method starts
-its training episodes at the start pose and learns from its reward alone; only DAPG sees
-demonstrations, through its loss. ``--assist starts`` starts half of every method's training
+Two protocols (``PROTOCOLS``), each its own table. ``--assist none`` (the default) is the paper's:
+every method starts its training episodes at the start pose and learns from its reward alone;
+only DAPG sees demonstrations, through its loss. ``--assist starts`` starts half of every method's training
 episodes from the scripted oracle's states (``env.demo_start``), the crutch that makes learning
 work on the CPU budget. Both give every method the same shaping (``methods.SHAPING``).
 
@@ -125,7 +125,7 @@ def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: in
     if demo_budgets and "dapg" in report["methods"] and "dexvip" in report["methods"]:
         report["demo_budget"] = demo_budget(out, runs, summary, demo_budgets, episodes, progress)
         demo_budget_figure(report, os.path.join(out, "demo_budget.png"))
-    report.update(protocol=assist, protocol_text=PROTOCOLS[assist], quick=quick, wall_s=summary["wall_s"], env_steps_per_config=summary["env_steps_per_config"],
+    report.update(protocol=assist, quick=quick, wall_s=summary["wall_s"], env_steps_per_config=summary["env_steps_per_config"],
                   configs=len(runs), compilations=summary["compilations"], episodes_per_object=episodes,
                   backend=base.env.backend, objects=list(base.env.objects))
     bar_chart(report, os.path.join(out, "fig5.png"))
@@ -224,7 +224,7 @@ def markdown(report: dict) -> str:
     lines = [f"### Methods ({report['configs']} runs, {report['env_steps_per_config']:,} env steps each, "
              f"{report['episodes_per_object']} evaluation episodes per object, "
              f"objects: {', '.join(report['objects'])})",
-             "", f"Protocol: {report['protocol_text']}. Every method's reward also has the shared shaping "
+             "", f"Protocol: {PROTOCOLS[report['protocol']]}. Every method's reward also has the shared shaping "
              f"{shaping}, in both protocols.", "", head]
     for m in report["methods"].values():
         lines.append(f"| {m['label']} | " + " | ".join(cell(m["overall"][k]) for k in METRICS) + " |")
