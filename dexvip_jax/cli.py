@@ -83,6 +83,16 @@ def _budgets(text: str) -> tuple[int, ...]:
     return values
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
 def _newtons(text: str) -> float:
     try:
         value = float(text)
@@ -313,10 +323,31 @@ def cmd_eval(args) -> int:
 def cmd_paper(args) -> int:
     from dexvip_jax.experiments import paper
 
-    out = args.out or os.path.join("runs", "paper-quick" if args.quick else "paper")
-    report = paper.run(out, args.quick, args.seeds, args.total_steps, args.backend, progress=not args.json,
-                       demos=args.demos, demo_budgets=args.demo_budget, methods=args.methods, episodes=args.episodes,
-                       start_states=args.start_states, assist=args.assist)
+    if args.dry_run:
+        plan = paper.dry_run(args.steps_per_s, quick=args.quick, seeds=args.seeds, total_steps=args.total_steps,
+                             backend=args.backend, demos=args.demos, methods=args.methods, episodes=args.episodes,
+                             start_states=args.start_states, assist=args.assist, objects=args.objects,
+                             overrides=tuple(args.set), evals=args.evals)
+        print(json.dumps(plan, indent=1))
+        return 0
+    if args.steps_per_s:
+        raise ConfigError("--steps-per-s goes with --dry-run (the expected time of a plan); add --dry-run")
+    if args.resume:
+        given = [f for f in ("quick", "seeds", "total_steps", "backend", "demos", "demo_budget", "episodes",
+                             "start_states", "objects", "set", "evals") if getattr(args, f) not in (None, False, [])]
+        if given or args.methods != COMPARED or args.assist != "none":
+            raise ConfigError(f"--resume DIR continues the run with the flags it was started with; drop "
+                              f"--{(given or ['methods/--assist'])[0].replace('_', '-')}")
+        if args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
+            raise ConfigError("--resume DIR continues the run in DIR; drop --out or make it the same directory")
+        out = args.resume
+        report = paper.resume(out, progress=not args.json)
+    else:
+        out = args.out or os.path.join("runs", "paper-quick" if args.quick else "paper")
+        report = paper.run(out, args.quick, args.seeds, args.total_steps, args.backend, progress=not args.json,
+                           demos=args.demos, demo_budgets=args.demo_budget, methods=args.methods,
+                           episodes=args.episodes, start_states=args.start_states, assist=args.assist,
+                           objects=args.objects, overrides=tuple(args.set), evals=args.evals)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -447,6 +478,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --assist starts: the starts (a `dexvip oracle` demos.npz; default: the oracle records them)")
     pp.add_argument("--demo-budget", type=_budgets, metavar="N,N,...",
                     help="demonstrations per object for DAPG's budget figure (default 0,5,25; 'none' skips it)")
+    pp.add_argument("--objects", help="comma-separated names, 'all', 'contactdb16' or 'extra11' (default: the size's)")
+    pp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a config field for every method alike, as for train (repeatable)")
+    pp.add_argument("--evals", type=_positive, help="evaluations over training, the last one final (quick 4, full 5)")
+    pp.add_argument("--dry-run", action="store_true",
+                    help="print the plan (runs, env steps, evaluations) as JSON and train nothing")
+    pp.add_argument("--steps-per-s", type=_positive_float, metavar="S",
+                    help="with --dry-run: measured training steps/s of all runs together, for the expected time")
+    pp.add_argument("--resume", metavar="DIR",
+                    help="continue an interrupted paper run in DIR (its own flags; finished parts are read back)")
     pp.add_argument("--json", action="store_true")
     pp.set_defaults(func=cmd_paper)
 

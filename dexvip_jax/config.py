@@ -84,7 +84,7 @@ class TrainConfig:
     env: GraspConfig = GraspConfig()
     ppo: PPOConfig = PPOConfig()
     method: str = "dexvip"  # the preset the reward weights started from (a label once overridden)
-    reward: RewardWeights = RewardWeights()
+    reward: RewardWeights = dataclasses.field(default_factory=lambda: RewardWeights.of("dexvip"))
     dapg: DAPGConfig = DAPGConfig()
     num_envs: int = 64
     unroll_length: int = 32  # env steps per env per update
@@ -196,8 +196,8 @@ def build(preset: str | None = None, sets: typing.Iterable[str] = (), method: st
             raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
         for k, v in PRESETS[preset].items():
             cfg = override(cfg, k, v)
-    if method is not None:
-        cfg = dataclasses.replace(cfg, method=method, reward=RewardWeights.of(method))
+    method = method or cfg.method  # no method given: the default method's preset, shaping included
+    cfg = dataclasses.replace(cfg, method=method, reward=RewardWeights.of(method))
     cfg = apply_sets(cfg, sets)
     for k, v in overrides.items():
         cfg = override(cfg, k.replace("__", "."), v)

@@ -8,7 +8,10 @@ others are unaffected.
 
 Writes under ``out``: ``<config-id>/`` for each configuration (``config.json``, ``metrics.jsonl``,
 ``checkpoints/``, ``curve.png`` — each one resumable and evaluable like a single run),
-``summary.json`` and ``comparison.png``. With ``eval_episodes`` the sweep also runs the
+``summary.json`` and ``comparison.png``. ``resume`` continues an interrupted sweep from the
+newest checkpoint every configuration finished (``diverged.json`` keeps the divergences seen so
+far), to the same result as an uninterrupted one; a finished sweep returns its summary. With
+``eval_episodes`` the sweep also runs the
 evaluation protocol (``evaluate.py``: success, stability, functionality, posture) on every
 configuration at once, every ``eval_every`` updates and at the end: ``<config-id>/eval.json``
 and, per evaluation, ``protocol/<metric>`` lines in ``metrics.jsonl``.
@@ -22,6 +25,7 @@ import itertools
 import json
 import math
 import os
+import sys
 import time
 
 import jax
@@ -32,11 +36,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from dexvip_jax import config as cfg_lib
 from dexvip_jax import dapg, envs, rewards
 from dexvip_jax import evaluate as ev_lib
-from dexvip_jax.checkpoint import Checkpointer, world_of
+from dexvip_jax.checkpoint import Checkpointer, finished_steps, world_of
 from dexvip_jax.errors import ConfigError
-from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic
+from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic, write_text_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
-from dexvip_jax.training import plot_curve, record_start_states, run_demos, shard_batch
+from dexvip_jax.training import plot_curve, read_rows, record_start_states, run_demos, shard_batch
 
 
 def parse_grid(items: list[str]) -> dict[str, list[float]]:
@@ -90,9 +94,10 @@ def sweep(base: cfg_lib.TrainConfig, grid: dict[str, list[float]], seeds: int, o
 
 
 def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainConfig]], out: str,
-                progress: bool = True, eval_episodes: int = 0, eval_every: int = 0, force: float = 1.0) -> dict:
+                progress: bool = True, eval_episodes: int = 0, eval_every: int = 0, force: float = 1.0,
+                resume: bool = False) -> dict:
     """Train ``runs`` (id, config), which may differ from ``base`` only in reward weights, method and
-    seed, as one vmapped program."""
+    seed, as one vmapped program; ``resume`` continues the one in ``out``."""
     for cid, c in runs:
         other = cfg_lib.differences(cfg_lib.to_dict(base), cfg_lib.to_dict(c))
         if any(not k.startswith(("reward.", "method", "seed")) for k in other):
@@ -103,16 +108,37 @@ def run_configs(base: cfg_lib.TrainConfig, runs: list[tuple[str, cfg_lib.TrainCo
                           "program: drop ppo.policy_lag=true here, or train each configuration with dexvip train")
     out = os.path.abspath(out)
     if os.path.exists(os.path.join(out, "summary.json")):
+        if resume:  # every configuration finished: nothing is left to train
+            with open(os.path.join(out, "summary.json")) as f:
+                return json.load(f)
         raise ConfigError(f"{out} already holds a sweep; choose another --out")
+    if resume and not os.path.isdir(out):
+        raise ConfigError(f"nothing to resume in {out}: no such directory")
     os.makedirs(out, exist_ok=True)
     if base.env.demo_start > 0 and not base.env.start_states:  # one set of start states for every lane
         base = record_start_states(base, out)
         runs = [(cid, dataclasses.replace(c, env=base.env)) for cid, c in runs]
     with RunLock(out):  # a second writer is refused with one line
-        return _run(base, runs, out, progress, eval_episodes, eval_every, force)
+        return _run(base, runs, out, progress, eval_episodes, eval_every, force, resume)
 
 
-def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: int, force: float) -> dict:
+def _resume_point(checkpointers: dict) -> int:
+    """The newest update every configuration's checkpoint finished (0: none did). A kill between
+    two configurations' saves of one update leaves it to some of them only, so it is not used."""
+    steps = [set(finished_steps(c.directory)) for c in checkpointers.values()]
+    return max(set.intersection(*steps), default=0)
+
+
+def _kept_rows(path: str, start: int) -> list[dict]:
+    """A resumed configuration's metrics up to its checkpoint; the final evaluation row (``eval/``),
+    written after the last update, is written again."""
+    if not start or not os.path.exists(path):
+        return []
+    return [r for r in read_rows(path) if r["update"] <= start and not any(k.startswith("eval/") for k in r)]
+
+
+def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: int, force: float,
+         resume: bool) -> dict:
     env = envs.load("grasp", **dataclasses.asdict(base.env))
     trainer = make_train(settings_from(base), env, dapg.demo_term(base.dapg))
     k = len(runs)
@@ -122,10 +148,27 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
     is_dapg = np.array([c.method == "dapg" for _, c in runs])
     demos = run_demos(runs[int(np.argmax(is_dapg))][1], env, out) if is_dapg.any() else None
     demo_weights = jnp.array([c.dapg.lambda0 if d else 0.0 for (_, c), d in zip(runs, is_dapg)], jnp.float32)
+    dirs = {cid: os.path.join(out, cid) for cid, _ in runs}
+    checkpointers = {}
+    for cid, c in runs:
+        os.makedirs(dirs[cid], exist_ok=True)
+        write_json_atomic(os.path.join(dirs[cid], "config.json"), cfg_lib.to_dict(c))
+        checkpointers[cid] = Checkpointer(os.path.join(dirs[cid], "checkpoints"), c, keep=c.keep_checkpoints,
+                                          world=world_of(env))
+    start = _resume_point(checkpointers)
+    if start and not resume:
+        raise ConfigError(f"{out} holds an unfinished sweep (checkpoints at update {start}); resume it or choose another --out")
+    if resume and not start:
+        print(f"dexvip: {out} has no checkpoint that every configuration finished; starting from the beginning",
+              file=sys.stderr)
     t0 = time.perf_counter()
     state = jax.jit(jax.vmap(trainer.init))(keys, weights, demo_weights)
     cloned = None
-    if demos is not None:
+    if start:  # each configuration's own checkpoint (its config and world checked), stacked again
+        host = jax.device_get(state)
+        lanes = [checkpointers[cid].restore(_lane(host, i), start) for i, (cid, _) in enumerate(runs)]
+        state = jax.tree.map(lambda *xs: jnp.asarray(np.stack(xs)), *lanes)
+    elif demos is not None:
         state, cloned = jax.jit(jax.vmap(trainer.clone, (0, None, 0)))(state, demos, jnp.asarray(is_dapg))
         cloned = jax.device_get(cloned)
     if jax.device_count() > 1 and k % jax.device_count() == 0:
@@ -141,30 +184,29 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
             per, _ = jax.device_get(protocol_all(state.params, state.obs_stats))
             return [ev_lib.summarize(_lane(per, i), ev_objs, env.config.objects) for i in range(k)]
 
-    dirs = {cid: os.path.join(out, cid) for cid, _ in runs}
-    checkpointers = {}
-    for cid, c in runs:
-        os.makedirs(dirs[cid], exist_ok=True)
-        write_json_atomic(os.path.join(dirs[cid], "config.json"), cfg_lib.to_dict(c))
-        checkpointers[cid] = Checkpointer(os.path.join(dirs[cid], "checkpoints"), c, keep=c.keep_checkpoints,
-                                          world=world_of(env))
-    rows = {cid: [] for cid, _ in runs}
-    files = {cid: open(os.path.join(dirs[cid], "metrics.jsonl"), "w") for cid, _ in runs}
+    rows = {cid: _kept_rows(os.path.join(dirs[cid], "metrics.jsonl"), start) for cid, _ in runs}
+    for cid, _ in runs:  # drop lines past the checkpoint (and one torn by a kill), then append
+        write_text_atomic(os.path.join(dirs[cid], "metrics.jsonl"), "".join(json.dumps(r) + "\n" for r in rows[cid]))
+    files = {cid: open(os.path.join(dirs[cid], "metrics.jsonl"), "a") for cid, _ in runs}
     for i, (cid, _) in enumerate(runs):
         if cloned is not None and is_dapg[i]:  # behaviour cloning's own result, before any RL: update 0
             row = {"update": 0, "env_steps": 0, **{m: float(v[i]) for m, v in cloned.items()}}
             rows[cid].append(row)
             files[cid].write(json.dumps(row) + "\n")
+    diverged_path = os.path.join(out, "diverged.json")
     diverged_at: dict[str, int] = {}
+    if start and os.path.exists(diverged_path):
+        with open(diverged_path) as f:
+            diverged_at = {cid: u for cid, u in json.load(f).items() if u <= start}
     final_tables: list[dict] = []
 
     timings = []
     with Progress(TextColumn(f"[bold]sweep x{k}"), BarColumn(), TextColumn("{task.completed}/{task.total} updates"),
                   TextColumn("{task.fields[sps]:,.0f} steps/s (all configs)"), TimeElapsedColumn(),
                   disable=not progress) as bar:
-        task = bar.add_task("sweep", total=base.num_updates, sps=0.0)
+        task = bar.add_task("sweep", total=base.num_updates, completed=start, sps=0.0)
         compile_s = None
-        for u in range(base.num_updates):
+        for u in range(start, base.num_updates):
             t1 = time.perf_counter()
             state, metrics = update(state, demos)
             metrics = jax.device_get(metrics)
@@ -195,15 +237,21 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
                     files[cid].write(json.dumps(row) + "\n")
                 if last:
                     final_tables = tables
-                    for i, (cid, _) in enumerate(runs):
-                        write_json_atomic(os.path.join(dirs[cid], "eval.json"),
-                                          {"env_steps": (u + 1) * base.steps_per_update,
-                                           "episodes_per_object": eval_episodes, "force_newtons": force,
-                                           "objects": tables[i]})
             if (u + 1) % base.checkpoint_every == 0 or last:
+                for f in files.values():  # every row up to this update is on disk before its checkpoint
+                    f.flush()
+                write_json_atomic(diverged_path, diverged_at)
                 host = jax.device_get(state)
                 for i, (cid, _) in enumerate(runs):
                     checkpointers[cid].save(u + 1, _lane(host, i))
+        if protocol and not final_tables:  # resumed after the last checkpoint: the same (deterministic) table
+            final_tables = protocol(state)
+        for i, (cid, _) in enumerate(runs):
+            if final_tables:
+                write_json_atomic(os.path.join(dirs[cid], "eval.json"),
+                                  {"env_steps": base.num_updates * base.steps_per_update,
+                                   "episodes_per_object": eval_episodes, "force_newtons": force,
+                                   "objects": final_tables[i]})
         eval_keys = jax.vmap(jax.random.fold_in, (0, None))(
             jnp.stack([jax.random.PRNGKey(c.seed + 1) for _, c in runs]), base.num_updates)
         evals = jax.device_get(evaluate(state, eval_keys))
@@ -226,6 +274,7 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
                                                     if "protocol/success" in r]
     wall = time.perf_counter() - t0
     summary = {"configs": summary_rows, "num_configs": k, "updates": base.num_updates,
+               "resumed_from_update": start or None,
                "env_steps_per_config": base.num_updates * base.steps_per_update, "wall_s": wall,
                "first_update_s": compile_s,
                "steps_per_s_all_configs": k * base.steps_per_update / float(np.median(timings)) if timings else None,

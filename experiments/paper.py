@@ -26,6 +26,7 @@ Sizes: ``QUICK`` is the cpu preset (4 objects, 2M steps per run, ~20 min per met
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 
 import numpy as np
@@ -60,18 +61,22 @@ DEMO_BUDGETS = (0, 5, 25)  # demonstrations per object
 # learning result over seeds; all six methods x 3 seeds are 36M env steps, ~2 h on 2 cores
 # (``--methods`` trains a subset, e.g. graff,dexvip for the DexVIP - GRAFF interval).
 QUICK = {"preset": "cpu", "seeds": 3, "eval_episodes": 25, "evals": 4, "sets": {}}
-FULL = {"preset": "gpu", "seeds": 3, "eval_episodes": 100, "evals": 5,
-        "sets": {"num_envs": 1024, "total_steps": 50_003_968, "checkpoint_every": 100}}
+# FULL is the GPU experiment: the gpu preset, all 27 objects, 150M steps per run, 4 seeds; 1,024
+# envs per run keeps its 24 runs (6 methods x 4 seeds) at 24,576 envs in one program.
+FULL = {"preset": "gpu", "seeds": 4, "eval_episodes": 100, "evals": 10,
+        "sets": {"num_envs": 1024, "total_steps": 150_011_904, "checkpoint_every": 100}}
 
 
 def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, backend: str | None = None,
          demos: str | None = None, methods: tuple[str, ...] = METHODS, episodes: int | None = None,
-         start_states: str | None = None, assist: str = "none"):
+         start_states: str | None = None, assist: str = "none", objects: str | None = None,
+         overrides: tuple[str, ...] = (), evals: int | None = None):
     """(base config, [(run id, config)], eval episodes per object, eval every N updates). DAPG's
     demonstrations: ``demos`` (a `dexvip oracle` demos.npz), else the oracle records them.
     ``assist`` (``PROTOCOLS``): "none", the paper's protocol (no demonstration starts), or "starts",
     the preset's demonstration starts for every method, from ``start_states`` (the same format)
-    or recorded by the oracle."""
+    or recorded by the oracle. ``objects`` and ``overrides`` (``key=value``, as ``--set``) change the
+    size's config for every method alike; ``evals``: evaluations over training (the last one final)."""
     unknown = sorted(set(methods) - set(METHODS))
     if unknown or not methods:
         raise ConfigError(f"--methods: unknown {', '.join(unknown) or 'empty list'}; choose from {','.join(METHODS)}")
@@ -94,49 +99,142 @@ def plan(quick: bool, seeds: int | None = None, total_steps: int | None = None, 
         sets["total_steps"] = total_steps
     if backend is not None:
         sets["env.backend"] = backend
+    if objects is not None:
+        sets["env.objects"] = objects
     base = cfg_lib.build(size["preset"], method="dexvip", **{k.replace(".", "__"): v for k, v in sets.items()})
+    base = cfg_lib.validate(cfg_lib.apply_sets(base, overrides))
     seeds = seeds or size["seeds"]
     if seeds < 2:
         raise ConfigError("--seeds must be at least 2: the figures show mean +- std over seeds")
     runs = [(f"{m}-seed{base.seed + s}", dataclasses.replace(base, method=m, reward=cfg_lib.RewardWeights.of(m),
                                                              seed=base.seed + s))
             for m in METHODS if m in methods for s in range(seeds)]
-    every = -(-base.num_updates // size["evals"])  # rounded up: the last of the evaluations is the final one
+    if any(c.method == "dapg" for _, c in runs) and base.env.obs != "state":
+        raise ConfigError("DAPG trains from the demonstrations' motor observations: drop --set env.obs or --methods dapg")
+    every = -(-base.num_updates // (evals or size["evals"]))  # rounded up: the last evaluation is the final one
     return base, runs, episodes or size["eval_episodes"], every
+
+
+def dry_run(steps_per_s: float | None = None, **plan_args) -> dict:
+    """What a paper run would train, without training: runs, env steps, evaluations; with
+    ``steps_per_s`` (all runs together, as measured by ``dexvip bench train`` or
+    ``benchmarks/gpu_check.sh`` on the machine), its training time."""
+    base, runs, episodes, every = plan(**plan_args)
+    total = len(runs) * base.num_updates * base.steps_per_update
+    out = {"runs": [cid for cid, _ in runs], "objects": list(base.env.objects), "backend": base.env.backend,
+           "num_envs_per_run": base.num_envs, "env_steps_per_run": base.num_updates * base.steps_per_update,
+           "env_steps_total": total, "evaluations": -(-base.num_updates // every),
+           "episodes_per_object": episodes, "protocol": plan_args.get("assist", "none")}
+    if steps_per_s:
+        out.update(steps_per_s=steps_per_s, training_hours=total / steps_per_s / 3600)
+    return out
+
+
+ARGS = "paper_args.json"  # what a paper run was asked for, so ``resume`` continues the same experiment
 
 
 def run(out: str, quick: bool = False, seeds: int | None = None, total_steps: int | None = None,
         backend: str | None = None, progress: bool = True, demos: str | None = None,
         demo_budgets: tuple[int, ...] | None = None, methods: tuple[str, ...] = METHODS,
-        episodes: int | None = None, start_states: str | None = None, assist: str = "none") -> dict:
+        episodes: int | None = None, start_states: str | None = None, assist: str = "none",
+        objects: str | None = None, overrides: tuple[str, ...] = (), evals: int | None = None,
+        resume: bool = False) -> dict:
     """The whole experiment into ``out``; ``demo_budgets`` (default ``DEMO_BUDGETS``; () skips the
     figure): demonstrations per object for DAPG's budget figure. Tables, robustness (DexVIP), the
-    budget figure (DAPG) and the DexVIP - GRAFF interval cover the ``methods`` trained."""
-    demo_budgets = DEMO_BUDGETS if demo_budgets is None else demo_budgets
-    if os.path.exists(os.path.join(out, "paper.json")):
+    budget figure (DAPG) and the paired differences cover the ``methods`` trained. ``resume``
+    (see ``resume``) continues the run in ``out``: finished sweeps and evaluations are read back,
+    the rest continue from their checkpoints."""
+    demo_budgets = DEMO_BUDGETS if demo_budgets is None else tuple(demo_budgets)
+    args = {"quick": quick, "seeds": seeds, "total_steps": total_steps, "backend": backend, "demos": demos,
+            "demo_budgets": list(demo_budgets), "methods": list(methods), "episodes": episodes,
+            "start_states": start_states, "assist": assist, "objects": objects, "overrides": list(overrides),
+            "evals": evals}
+    if not resume and os.path.exists(os.path.join(out, "paper.json")):
         raise ConfigError(f"{out} already holds a paper run; choose another --out")
-    base, runs, episodes, every = plan(quick, seeds, total_steps, backend, demos, methods, episodes, start_states,
-                                       assist)
+    if not resume and os.path.exists(os.path.join(out, ARGS)):
+        raise ConfigError(f"{out} holds an unfinished paper run; continue it with dexvip paper --resume {out}")
+    base, runs, episodes, every = plan(quick, seeds, total_steps, backend, demos, tuple(methods), episodes,
+                                       start_states, assist, objects, tuple(overrides), evals)
+    os.makedirs(out, exist_ok=True)
+    write_json_atomic(os.path.join(out, ARGS), args)
     summary = sweep.run_configs(base, runs, os.path.join(out, "runs"), progress, eval_episodes=episodes,
-                                eval_every=every)
+                                eval_every=every, resume=resume)
     report = aggregate(summary, runs, base)
     if "dexvip" in report["methods"]:
-        report["robustness"] = robustness(report["methods"]["dexvip"]["runs"], os.path.join(out, "runs"), episodes)
+        report["robustness"] = robustness([os.path.join(out, "runs", cid) for cid in report["methods"]["dexvip"]["runs"]],
+                                          episodes)
     if demo_budgets and "dapg" in report["methods"] and "dexvip" in report["methods"]:
-        report["demo_budget"] = demo_budget(out, runs, summary, demo_budgets, episodes, progress)
+        report["demo_budget"] = demo_budget(out, runs, summary, demo_budgets, episodes, progress, resume)
         demo_budget_figure(report, os.path.join(out, "demo_budget.png"))
     report.update(protocol=assist, quick=quick, wall_s=summary["wall_s"], env_steps_per_config=summary["env_steps_per_config"],
                   configs=len(runs), compilations=summary["compilations"], episodes_per_object=episodes,
-                  backend=base.env.backend, objects=list(base.env.objects))
+                  backend=base.env.backend, objects=list(base.env.objects), args=args,
+                  resumed_from_update=summary.get("resumed_from_update"))
+    return _write_report(report, out)
+
+
+def _write_report(report: dict, out: str) -> dict:
     bar_chart(report, os.path.join(out, "fig5.png"))
     success_curves(report, os.path.join(out, "curves.png"))
-    text = markdown(report)
-    write_text_atomic(os.path.join(out, "paper.md"), text + "\n")
+    write_text_atomic(os.path.join(out, "paper.md"), markdown(report) + "\n")
     write_json_atomic(os.path.join(out, "paper.json"), report)
     return report
 
 
-def demo_budget(out: str, runs, summary: dict, budgets, episodes: int, progress: bool) -> dict:
+def combine(parts: list[str], out: str) -> dict:
+    """One report over the seeds of several finished paper runs of the same plan (e.g. seeds 0-1
+    in one sitting's program and 2-4 in the next): each seed's run stands alone (a sweep's lanes
+    never mix), so their tables pool like the lanes of one program. The parts may differ only in
+    ``seeds`` and the ``seed`` they start from; DAPG's budget figure is not combined."""
+    args, summaries, runs, dirs = [], [], [], {}
+    for part in parts:
+        if not os.path.exists(os.path.join(part, "paper.json")):
+            raise ConfigError(f"{part} holds no finished paper run; finish it with dexvip paper --resume {part}")
+        with open(os.path.join(part, ARGS)) as f:
+            args.append(json.load(f))
+        with open(os.path.join(part, "runs", "summary.json")) as f:
+            summaries.append(json.load(f))
+        plan_args = {k: v for k, v in args[-1].items() if k != "demo_budgets"}
+        base, part_runs, episodes, _ = plan(**{**plan_args, "methods": tuple(plan_args["methods"]),
+                                               "overrides": tuple(plan_args["overrides"])})
+        runs += part_runs
+        dirs.update({cid: os.path.join(part, "runs", cid) for cid, _ in part_runs})  # wherever the part now is
+
+    def plan_but_seeds(a: dict) -> dict:
+        return {**a, "seeds": None, "overrides": [o for o in a["overrides"] if not o.startswith("seed=")]}
+
+    if any(plan_but_seeds(a) != plan_but_seeds(args[0]) for a in args):
+        raise ConfigError("the parts are not one plan: they may differ only in --seeds and --set seed=N")
+    ids = [cid for cid, _ in runs]
+    if len(set(ids)) != len(ids):
+        raise ConfigError("the parts share a seed; give each part its own seeds (--set seed=N)")
+    summary = {"configs": [c for s in summaries for c in s["configs"]],
+               "env_steps_per_config": summaries[0]["env_steps_per_config"]}
+    report = aggregate(summary, runs, base)
+    if "dexvip" in report["methods"]:
+        report["robustness"] = robustness([dirs[cid] for cid in report["methods"]["dexvip"]["runs"]], episodes)
+    report.update(protocol=args[0]["assist"], quick=args[0]["quick"], wall_s=sum(s["wall_s"] for s in summaries),
+                  env_steps_per_config=summary["env_steps_per_config"], configs=len(runs),
+                  compilations=sum(s["compilations"] for s in summaries), episodes_per_object=episodes,
+                  backend=base.env.backend, objects=list(base.env.objects), args=args[0],
+                  parts=[os.path.abspath(p) for p in parts], resumed_from_update=None)
+    os.makedirs(out, exist_ok=True)
+    return _write_report(report, out)
+
+
+def resume(out: str, progress: bool = True) -> dict:
+    """Continue the paper run in ``out`` with the arguments it was started with (``ARGS``): an
+    interrupted one ends as an uninterrupted one would; a finished one has its report made again
+    from its stored results, without training."""
+    path = os.path.join(out, ARGS)
+    if not os.path.exists(path):
+        raise ConfigError(f"nothing to resume in {out}: no {ARGS} there (start it with dexvip paper --out {out})")
+    with open(path) as f:
+        args = json.load(f)
+    return run(out, progress=progress, resume=True, **args)
+
+
+def demo_budget(out: str, runs, summary: dict, budgets, episodes: int, progress: bool, resume: bool = False) -> dict:
     """DAPG's final success against demonstrations per object, mean +- std over its seeds: the main
     sweep's DAPG runs give the configured budget; each other budget is one more sweep of the same
     seeds on the same demonstration file (another number of demonstrations is another program)."""
@@ -151,7 +249,7 @@ def demo_budget(out: str, runs, summary: dict, budgets, episodes: int, progress:
         rs = [(f"dapg-{b}demos-seed{c.seed}", dataclasses.replace(c, dapg=dataclasses.replace(c.dapg, per_object=b, demos=demos)))
               for _, c in dapg_runs]
         result = sweep.run_configs(rs[0][1], rs, os.path.join(out, f"demo_budget_{b}"), progress,
-                                   eval_episodes=episodes)
+                                   eval_episodes=episodes, resume=resume)
         points[b] = [r["protocol"]["overall"]["success"] for r in result["configs"]]
     priors = targets.shipped("synthetic")  # stand-ins for the paper's ~26 video frames per object
     images = float(np.mean([priors[n]["num_poses"] for n in first.env.objects if n in priors]))
@@ -186,16 +284,47 @@ def aggregate(summary: dict, runs, base) -> dict:
                       "curve": {"env_steps": steps, "success_mean": succ.mean(0).tolist(),
                                 "success_std": succ.std(0).tolist()}}
     report = {"methods": methods, "ablation": [{"row": label, "method": m} for label, m in ABLATION if m in methods]}
-    if "dexvip" in methods and "graff" in methods:
-        final = {m: {by_id[cid]["seed"]: by_id[cid]["protocol"]["overall"]["success"] for cid in methods[m]["runs"]}
-                 for m in ("dexvip", "graff")}
-        report["dexvip_minus_graff"] = paired_interval(final["dexvip"], final["graff"])
+    report["threshold"], report["paired"] = paired(by_id, methods, summary["env_steps_per_config"])
     return report
 
 
+def steps_to(curve, level: float) -> int | None:
+    """The env steps of the first evaluation at or above ``level`` % success (None: never)."""
+    return next((steps for steps, success in curve if success >= level), None)
+
+
+def paired(by_id: dict, methods: dict, budget: int) -> tuple[dict | None, dict]:
+    """DexVIP minus GRAFF and minus Aff + touch, paired by seed, in final success, posture and
+    steps-to-threshold: the env steps to reach GRAFF's final success (mean over its seeds; the
+    paper's "20% sooner"). A run that never reaches it counts at the budget, a lower bound, and
+    is counted in ``censored``; with GRAFF at 0% there is nothing to reach and no such row."""
+    def per_seed(m, value):
+        return {by_id[cid]["seed"]: value(by_id[cid]) for cid in methods[m]["runs"]}
+
+    threshold = None
+    if "graff" in methods and methods["graff"]["overall"]["success"]["mean"] > 0:
+        level = methods["graff"]["overall"]["success"]["mean"]
+        reached = {m: per_seed(m, lambda r: steps_to(r["protocol_success"], level)) for m in methods}
+        threshold = {"success": level, "budget": budget, "steps": reached}
+    out = {}
+    for other in ("graff", "aff_touch"):
+        if "dexvip" not in methods or other not in methods:
+            continue
+        rows = {k: paired_interval(per_seed("dexvip", lambda r: r["protocol"]["overall"][k]),
+                                   per_seed(other, lambda r: r["protocol"]["overall"][k])) for k in ("success", "posture")}
+        if threshold:
+            a, b = (threshold["steps"][m] for m in ("dexvip", other))
+            rows["steps_to_threshold"] = paired_interval({s: v or budget for s, v in a.items()},
+                                                         {s: v or budget for s, v in b.items()})
+            rows["steps_to_threshold"]["censored"] = {m: sum(v is None for v in threshold["steps"][m].values())
+                                                      for m in ("dexvip", other)}
+        out[f"dexvip - {other}"] = rows
+    return threshold, out
+
+
 def paired_interval(a: dict, b: dict) -> dict:
-    """Success of ``a`` minus ``b`` (seed -> %), paired by seed (the same seed draws the same
-    initial network and episodes): mean, and the 95% Student-t interval of the mean difference."""
+    """``a`` minus ``b`` (seed -> value), paired by seed (the same seed draws the same initial
+    network and episodes): mean, and the 95% Student-t interval of the mean difference."""
     from scipy import stats
 
     seeds = sorted(a)
@@ -204,14 +333,19 @@ def paired_interval(a: dict, b: dict) -> dict:
     return {"seeds": seeds, "per_seed": d.tolist(), "mean": float(d.mean()), "ci95": [float(d.mean() - half), float(d.mean() + half)]}
 
 
-def robustness(run_ids, runs_dir: str, episodes: int) -> dict:
+def robustness(run_dirs: list[str], episodes: int) -> dict:
     """DexVIP's final policies under the paper's noise (``grasp.NOISE``), mean +- std over seeds."""
     tables = []
-    for cid in run_ids:
-        result = evaluate_checkpoint(os.path.join(runs_dir, cid), episodes, noise=True)
-        write_json_atomic(os.path.join(runs_dir, cid, "eval_noise.json"), result)
+    for run_dir in run_dirs:
+        path = os.path.join(run_dir, "eval_noise.json")
+        if os.path.exists(path):  # a resumed paper run's: the evaluation is deterministic
+            with open(path) as f:
+                tables.append(json.load(f)["objects"])
+            continue
+        result = evaluate_checkpoint(run_dir, episodes, noise=True)
+        write_json_atomic(path, result)
         tables.append(result["objects"])
-    return {"method": "dexvip", "runs": list(run_ids),
+    return {"method": "dexvip", "runs": [os.path.basename(d) for d in run_dirs],
             "overall": {k: _mean_std([t["overall"][k] for t in tables]) for k in METRICS}}
 
 
@@ -233,11 +367,23 @@ def markdown(report: dict) -> str:
     for m in report["methods"].values():
         cells = [cell(m["groups"][g]["success"]) if g in m["groups"] else "—" for g in ("contactdb16", "extra11")]
         lines.append(f"| {m['label']} | " + " | ".join(cells) + " |")
-    if "dexvip_minus_graff" in report:
-        d = report["dexvip_minus_graff"]
-        lines += ["", f"Success difference DexVIP - GRAFF, paired by seed ({len(d['seeds'])} seeds): "
-                  f"{d['mean']:+.1f} points, 95% interval [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}] "
-                  f"(per seed: {', '.join(f'{x:+.1f}' for x in d['per_seed'])})."]
+    if report["paired"]:
+        lines += ["", "### Paired differences (by seed; 95% Student-t intervals)", "",
+                  "| difference | measure | mean | 95% interval | per seed |", "|---|---|---|---|---|"]
+        for name, rows in report["paired"].items():
+            label = " - ".join(LABELS[m] for m in name.split(" - "))
+            for k, d in rows.items():
+                scale, unit = (1e6, "M steps") if k == "steps_to_threshold" else (1.0, "points")
+                lines.append(f"| {label} | {k.replace('_', ' ')} | {d['mean'] / scale:+.2f} {unit} | "
+                             f"[{d['ci95'][0] / scale:+.2f}, {d['ci95'][1] / scale:+.2f}] | "
+                             + ", ".join(f"{x / scale:+.2f}" for x in d["per_seed"]) + " |")
+        if report["threshold"]:
+            t = report["threshold"]
+            lines += ["", f"Steps to threshold: env steps to the first evaluation at or above GRAFF's final success "
+                      f"({t['success']:.1f}%); a run that never reaches it counts at the budget "
+                      f"({t['budget'] / 1e6:.2f}M steps), a lower bound (never reached: "
+                      + ", ".join(f"{LABELS[m]} {sum(v is None for v in t['steps'][m].values())} of {len(t['steps'][m])}"
+                                  for m in t["steps"]) + ")."]
     if "demo_budget" in report:
         b = report["demo_budget"]
         lines += ["", "### DAPG's success against demonstrations per object (Fig. 6 analogue)", "",

@@ -98,14 +98,14 @@ def test_a_sweep_refuses_configs_that_need_another_program(tmp_path):
 
 def test_dexvip_minus_graff_is_paired_by_seed_with_a_t_interval(quick_run):
     report = json.load(open(os.path.join(quick_run, "paper.json")))
-    d = report["dexvip_minus_graff"]
+    d = report["paired"]["dexvip - graff"]["success"]
     final = {m: [json.load(open(os.path.join(quick_run, "runs", f"{m}-seed{s}", "eval.json")))["objects"]["overall"]["success"]
                  for s in (0, 1)] for m in ("dexvip", "graff")}
     assert d["seeds"] == [0, 1] and d["per_seed"] == pytest.approx(np.subtract(final["dexvip"], final["graff"]))
     # Known answer: differences 10 and 20 points -> mean 15, half-width t(0.975, 1) * 7.07 / sqrt(2) = 63.5.
     known = paper.paired_interval({0: 30.0, 1: 50.0}, {0: 20.0, 1: 30.0})
     assert known["mean"] == 15.0 and known["ci95"] == pytest.approx([15 - 63.53, 15 + 63.53], abs=0.01)
-    assert "DexVIP - GRAFF, paired by seed" in open(os.path.join(quick_run, "paper.md")).read()
+    assert "| DexVIP - GRAFF | success |" in open(os.path.join(quick_run, "paper.md")).read()
 
 
 def test_methods_subset_trains_only_those_and_bad_names_are_refused(capsys):
@@ -117,3 +117,88 @@ def test_methods_subset_trains_only_those_and_bad_names_are_refused(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["paper", "--quick", "--methods", "graff,dexvp"])
     assert exit_.value.code == 2 and "expected methods from" in capsys.readouterr().err
+
+
+TINY = ["paper", "--quick", "--methods", "graff,dexvip", "--seeds", "2", "--objects", "apple", "--episodes", "2",
+        "--evals", "3", "--total-steps", "192", "--demo-budget", "none", "--json",
+        "--set", "num_envs=8", "--set", "unroll_length=8", "--set", "ppo.num_minibatches=2",
+        "--set", "env.episode_length=16", "--set", "checkpoint_every=1"]
+
+
+def _results(out):
+    """What a paper run concluded: its report (less timings) and every run's metrics and table."""
+    report = json.load(open(os.path.join(out, "paper.json")))
+    for k in ("wall_s", "resumed_from_update"):
+        report.pop(k)
+    runs = {r: (open(os.path.join(out, "runs", r, "metrics.jsonl")).read(),
+                json.load(open(os.path.join(out, "runs", r, "eval.json"))))
+            for m in report["methods"].values() for r in m["runs"]}
+    return report, runs
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("tiny"))
+    assert main(TINY + ["--out", out]) == 0
+    return out
+
+
+def test_an_interrupted_paper_run_resumes_to_the_uninterrupted_result(tiny_run, tmp_path, monkeypatch, capsys):
+    straight, cut = tiny_run, str(tmp_path / "cut")
+    saves, save = [], sweep.Checkpointer.save
+
+    def save_then_stop(self, step, state):  # stops mid-update 2: two of four runs saved it, so 1 is the resume point
+        if len(saves) == 5:
+            raise KeyboardInterrupt
+        saves.append(step)
+        save(self, step, state)
+
+    monkeypatch.setattr(sweep.Checkpointer, "save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        main(TINY + ["--out", cut])
+    monkeypatch.setattr(sweep.Checkpointer, "save", save)
+    assert not os.path.exists(os.path.join(cut, "paper.json"))
+    assert main(TINY + ["--out", cut]) == 2  # refused: it holds an unfinished run
+    assert "--resume" in capsys.readouterr().err
+    assert main(["paper", "--resume", cut, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["resumed_from_update"] == 1
+    assert _results(cut) == _results(straight)
+    d = report["paired"]["dexvip - graff"]
+    assert set(d) >= {"success", "posture"} and d["success"]["seeds"] == [0, 1]
+    assert main(["paper", "--resume", cut, "--seeds", "3"]) == 2  # its own flags only
+    assert "drop --seeds" in capsys.readouterr().err
+
+
+def test_steps_to_threshold_known_answer():
+    curve = [[100, 0.0], [200, 20.0], [300, 40.0]]
+    assert paper.steps_to(curve, 20.0) == 200 and paper.steps_to(curve, 50.0) is None
+    by_id = {f"{m}-seed{s}": {"seed": s, "protocol": {"overall": {"success": succ, "posture": 0.0}},
+                              "protocol_success": curve_}
+             for m, s, succ, curve_ in (("graff", 0, 20.0, [[100, 0.0], [200, 20.0]]),
+                                        ("graff", 1, 40.0, [[100, 40.0], [200, 40.0]]),
+                                        ("dexvip", 0, 40.0, [[100, 40.0], [200, 40.0]]),
+                                        ("dexvip", 1, 10.0, [[100, 0.0], [200, 10.0]]))}
+    methods = {m: {"runs": [f"{m}-seed0", f"{m}-seed1"], "overall": {"success": {"mean": 30.0 if m == "graff" else 25.0}}}
+               for m in ("graff", "dexvip")}
+    threshold, pairs = paper.paired(by_id, methods, budget=200)
+    assert threshold["success"] == 30.0  # GRAFF's final mean
+    assert threshold["steps"] == {"graff": {0: None, 1: 100}, "dexvip": {0: 100, 1: None}}
+    steps = pairs["dexvip - graff"]["steps_to_threshold"]
+    assert steps["per_seed"] == [100 - 200, 200 - 100]  # never reached counts at the budget
+    assert steps["censored"] == {"dexvip": 1, "graff": 1}
+    assert pairs["dexvip - graff"]["success"]["per_seed"] == [20.0, -30.0]
+
+
+def test_paper_runs_of_other_seeds_combine_into_one_report(tiny_run, tmp_path):
+    more, out = str(tmp_path / "more"), str(tmp_path / "combined")
+    assert main(TINY + ["--set", "seed=2", "--out", more]) == 0
+    report = paper.combine([tiny_run, more], out)
+    assert report["methods"]["graff"]["runs"] == [f"graff-seed{s}" for s in range(4)]
+    finals = [json.load(open(os.path.join(part, "runs", f"dexvip-seed{s}", "eval.json")))["objects"]["overall"]["success"]
+              for part, s in ((tiny_run, 0), (tiny_run, 1), (more, 2), (more, 3))]
+    assert report["methods"]["dexvip"]["overall"]["success"]["mean"] == pytest.approx(np.mean(finals))
+    assert report["paired"]["dexvip - graff"]["success"]["seeds"] == [0, 1, 2, 3]
+    assert len(report["robustness"]["runs"]) == 4 and os.path.getsize(os.path.join(out, "paper.md")) > 0
+    with pytest.raises(ConfigError, match="share a seed"):
+        paper.combine([tiny_run, tiny_run], str(tmp_path / "twice"))

@@ -237,6 +237,15 @@ def test_set_overrides_are_typed_and_checked():
         config.build("cpu", ["num_envs=3", "unroll_length=3"])
 
 
+def test_a_config_without_a_method_has_the_default_methods_whole_reward():
+    # `dexvip train` without --method once trained succ + aff + the appendix's pose penalty with no
+    # shaping, while its config said "dexvip": the label and the weights now agree.
+    dexvip = config.RewardWeights.of("dexvip")
+    assert dexvip.reach == 0.5 and dexvip.lift == 1.0 and dexvip.pose_match == 1.0 and dexvip.pose == 0.0
+    assert config.build("cpu").reward == dexvip and config.TrainConfig().reward == dexvip
+    assert config.build("cpu", method="graff").reward == config.RewardWeights.of("graff")
+
+
 SHARD_SCRIPT = """
 import os, sys
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=" + sys.argv[1]

@@ -1,0 +1,74 @@
+"""The paper's comparison under the paper's protocol at a CPU budget where reward-only RL lifts:
+GRAFF and DexVIP learn from their reward alone (no oracle starts), seeds paired, with 95%
+intervals on DexVIP - GRAFF in success, posture and steps to GRAFF's final success.
+
+    python benchmarks/paper_protocol.py [--parts 0:5] [--assist none|starts] [--out runs/protocol]
+
+The budget (``BUDGET``): the apple alone, 3M env steps per run, 2 PPO epochs, the gravity
+curriculum (a quarter of the weight at first) ramped to full over the first 2.4M steps, 6
+evaluations of 40 episodes. Tried first: the apple and the mug, 1M steps, the ramp over 0.6M
+(``paper_protocol_pilot_1m``): the hand held the lightened objects and let go as they grew
+heavy, 0% at full weight. Each part
+``a:b`` trains seeds a..b-1 as one `dexvip paper` program in ``<out>/seeds<a>-<b-1>`` (resumed if
+it was interrupted: run the same command again), then the parts combine into one report
+(``paper.combine``; a sweep's lanes never mix, so a seed's run is the same kind of run in any
+part). Writes benchmarks/results/paper_protocol[_assisted]_<device>.json and .md, and the curves
+to docs/paper_protocol[_assisted]_curves.png.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+
+from dexvip_jax import bench
+from dexvip_jax.cli import enable_compilation_cache
+from dexvip_jax.experiments import paper
+from dexvip_jax.files import write_result, write_text_atomic
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUDGET = {"quick": True, "methods": ("graff", "dexvip"), "objects": "apple", "total_steps": 3_000_000,
+          "episodes": 40, "evals": 6, "demo_budgets": (), "overrides": ("ppo.epochs=2", "gravity_ramp_steps=2400000")}
+
+
+def parts(text: str) -> list[tuple[int, int]]:
+    out = []
+    for item in text.split(","):
+        a, _, b = item.partition(":")
+        if not (a.isdigit() and b.isdigit() and int(b) - int(a) >= 2):
+            raise SystemExit(f"--parts {text!r}: write a:b seed ranges of at least 2 seeds, e.g. 0:2,2:5")
+        out.append((int(a), int(b)))
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--parts", default="0:5", help="seed ranges a:b, each one program (default one: 0:5)")
+    p.add_argument("--assist", choices=tuple(paper.PROTOCOLS), default="none")
+    p.add_argument("--out", default=os.path.join(ROOT, "runs", "protocol"))
+    args = p.parse_args()
+    enable_compilation_cache(on_cpu=True)
+    name = "paper_protocol" + ("" if args.assist == "none" else "_assisted")
+    dirs = []
+    for a, b in parts(args.parts):
+        out = os.path.join(args.out, f"{args.assist}-seeds{a}-{b - 1}")
+        seed = (f"seed={a}",) if a else ()
+        if os.path.exists(os.path.join(out, paper.ARGS)):
+            paper.resume(out)
+        else:
+            paper.run(out, seeds=b - a, assist=args.assist, **{**BUDGET, "overrides": BUDGET["overrides"] + seed})
+        dirs.append(out)
+    report = paper.combine(dirs, os.path.join(args.out, f"{args.assist}-combined"))
+    shutil.copyfile(os.path.join(args.out, f"{args.assist}-combined", "curves.png"),
+                    os.path.join(ROOT, "docs", f"{name}_curves.png"))
+    text = paper.markdown(report)
+    write_text_atomic(os.path.join(ROOT, "benchmarks", "results", f"{name}.md"), text + "\n")
+    path = write_result(os.path.join(ROOT, "benchmarks", "results"), name,
+                        {"device": bench.device_info(), "command": " ".join(["python", *sys.argv]), **report})
+    print(text)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
