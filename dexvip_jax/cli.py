@@ -413,8 +413,10 @@ def cmd_sweep(args) -> int:
 
     cfg = _train_config(args)
     grid = sweep.parse_grid(args.grid)
-    out = args.out or os.path.join("runs", f"sweep-{cfg.method}-{cfg.env.backend}")
-    summary = sweep.sweep(cfg, grid, args.seeds, out, progress=not args.json)
+    if args.continue_dir and args.out and os.path.abspath(args.out) != os.path.abspath(args.continue_dir):
+        raise ConfigError("--resume DIR continues the sweep in DIR; drop --out or make it the same directory")
+    out = args.continue_dir or args.out or os.path.join("runs", f"sweep-{cfg.method}-{cfg.env.backend}")
+    summary = sweep.sweep(cfg, grid, args.seeds, out, progress=not args.json, resume=bool(args.continue_dir))
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
@@ -448,6 +450,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--grid", action="append", default=[], metavar="reward.TERM=V1,V2",
                     help="weights to sweep, e.g. --grid reward.pose=0,0.5,1 (repeatable: the product)")
     sw.add_argument("--seeds", type=_positive, default=1, help="seeds per grid point (from --seed on)")
+    sw.add_argument("--resume", dest="continue_dir", metavar="DIR",
+                    help="continue the interrupted sweep in DIR from its runs' newest common checkpoint (same flags)")
     sw.set_defaults(func=cmd_sweep, resume=None)
 
     ev = sub.add_parser("eval", help="success, stability, functionality and posture of a trained policy")

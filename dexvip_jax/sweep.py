@@ -157,7 +157,8 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
                                           world=world_of(env))
     start = _resume_point(checkpointers)
     if start and not resume:
-        raise ConfigError(f"{out} holds an unfinished sweep (checkpoints at update {start}); resume it or choose another --out")
+        raise ConfigError(f"{out} holds an unfinished sweep (checkpoints at update {start}); continue it "
+                          f"with --resume {out} and the same flags, or choose another --out")
     if resume and not start:
         print(f"dexvip: {out} has no checkpoint that every configuration finished; starting from the beginning",
               file=sys.stderr)

@@ -68,3 +68,29 @@ def test_grid_errors_are_one_line():
         sweep.parse_grid(["ppo.learning_rate=1e-4,1e-3"])
     with pytest.raises(ConfigError, match="values must be numbers"):
         sweep.parse_grid(["reward.pose=a,b"])
+
+
+def test_a_resumed_sweep_keeps_its_divergences_and_ends_as_a_straight_one(tmp_path, monkeypatch):
+    cfg, grid = small_config(total_steps=2 * 64, checkpoint_every=1), {"aff": [1.0, float("inf")]}
+    straight = sweep.sweep(cfg, grid, 1, str(tmp_path / "straight"), progress=False)
+    out, save = str(tmp_path / "cut"), sweep.Checkpointer.save
+
+    def stop_at_update_2(self, step, state):
+        if step == 2:
+            raise KeyboardInterrupt
+        save(self, step, state)
+
+    monkeypatch.setattr(sweep.Checkpointer, "save", stop_at_update_2)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.sweep(cfg, grid, 1, out, progress=False)
+    monkeypatch.setattr(sweep.Checkpointer, "save", save)
+    with pytest.raises(ConfigError, match="--resume"):  # a fresh sweep would write over it
+        sweep.sweep(cfg, grid, 1, out, progress=False)
+    summary = sweep.sweep(cfg, grid, 1, out, progress=False, resume=True)
+    assert summary["resumed_from_update"] == 1
+    ok, bad = summary["configs"]
+    assert bad["diverged"] and bad["diverged_at_update"] == 1 and not ok["diverged"]  # seen before the cut
+    for a, b in zip(straight["configs"], summary["configs"]):
+        assert open(os.path.join(a["dir"], "metrics.jsonl")).read() == open(os.path.join(b["dir"], "metrics.jsonl")).read()
+    again = sweep.sweep(cfg, grid, 1, out, progress=False, resume=True)  # finished: read back, not trained
+    assert json.dumps(again, sort_keys=True) == json.dumps(summary, sort_keys=True)
