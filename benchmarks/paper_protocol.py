@@ -4,12 +4,14 @@ intervals on DexVIP - GRAFF in success, posture and steps to GRAFF's final succe
 
     python benchmarks/paper_protocol.py [--parts 0:5] [--assist none|starts] [--out runs/protocol]
 
-The budget (``BUDGET``): the apple alone, 3M env steps per run, 2 PPO epochs, the gravity
-curriculum (a quarter of the weight at first) ramped to full over the first 2.4M steps, 6
-evaluations of 40 episodes. Tried first: the apple and the mug, 1M steps, the ramp over 0.6M
-(``paper_protocol_pilot_1m``): the hand held the lightened objects and let go as they grew
-heavy, 0% at full weight. Each part
-``a:b`` trains seeds a..b-1 as one `dexvip paper` program in ``<out>/seeds<a>-<b-1>`` (resumed if
+The budget (``BUDGET``): the mug alone (the one object PPO had lifted from reward alone before),
+2M env steps per run, 2 PPO epochs, the gravity curriculum (a quarter of the weight at first)
+ramped to full over the first 1.6M steps, 5 evaluations of 40 episodes. Tried first (JSON in
+``benchmarks/results/paper_protocol_pilot_*``): the apple and the mug, 1M steps, the ramp over
+0.6M: the hand held the lightened objects on up to 4% of training steps and let go as they grew
+heavy, 0% at full weight; the apple alone, 3M steps, the ramp over 2.4M: held on up to 3% of
+steps, stopped at 0.6M. Each part
+``a:b`` trains seeds a..b-1 as one `dexvip paper` program in ``<out>/<assist>-seeds<a>-<b-1>`` (resumed if
 it was interrupted: run the same command again), then the parts combine into one report
 (``paper.combine``; a sweep's lanes never mix, so a seed's run is the same kind of run in any
 part). Writes benchmarks/results/paper_protocol[_assisted]_<device>.json and .md, and the curves
@@ -27,8 +29,8 @@ from dexvip_jax.experiments import paper
 from dexvip_jax.files import write_result, write_text_atomic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUDGET = {"quick": True, "methods": ("graff", "dexvip"), "objects": "apple", "total_steps": 3_000_000,
-          "episodes": 40, "evals": 6, "demo_budgets": (), "overrides": ("ppo.epochs=2", "gravity_ramp_steps=2400000")}
+BUDGET = {"quick": True, "methods": ("graff", "dexvip"), "objects": "mug", "total_steps": 2_000_000,
+          "episodes": 40, "evals": 5, "demo_budgets": (), "overrides": ("ppo.epochs=2", "gravity_ramp_steps=1600000")}
 
 
 def parts(text: str) -> list[tuple[int, int]]:
