@@ -11,11 +11,12 @@ ramped to full over the first 1.6M steps, 5 evaluations of 40 episodes. Tried fi
 0.6M: the hand held the lightened objects on up to 4% of training steps and let go as they grew
 heavy, 0% at full weight; the apple alone, 3M steps, the ramp over 2.4M: held on up to 3% of
 steps, stopped at 0.6M. Each part
-``a:b`` trains seeds a..b-1 as one `dexvip paper` program in ``<out>/<assist>-seeds<a>-<b-1>`` (resumed if
+``a:b`` trains seeds a..b-1 as one `dexvip paper` program in ``<out>/<name>-seeds<a>-<b-1>`` (resumed if
 it was interrupted: run the same command again), then the parts combine into one report
 (``paper.combine``; a sweep's lanes never mix, so a seed's run is the same kind of run in any
-part). Writes benchmarks/results/paper_protocol[_assisted]_<device>.json and .md, and the curves
-to docs/paper_protocol[_assisted]_curves.png.
+part). Writes benchmarks/results/<name>_<device>.json and <name>.md, and the curves to
+docs/<name>_curves.png; <name> is paper_protocol, with _assisted for ``--assist starts`` and
+_<K>k for ``--total-steps``.
 """
 
 import argparse
@@ -47,21 +48,24 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--parts", default="0:5", help="seed ranges a:b, each one program (default one: 0:5)")
     p.add_argument("--assist", choices=tuple(paper.PROTOCOLS), default="none")
+    p.add_argument("--total-steps", type=int, help="env steps per run instead of the budget's (named in the result)")
     p.add_argument("--out", default=os.path.join(ROOT, "runs", "protocol"))
     args = p.parse_args()
     enable_compilation_cache(on_cpu=True)
-    name = "paper_protocol" + ("" if args.assist == "none" else "_assisted")
+    budget = {**BUDGET, **({"total_steps": args.total_steps} if args.total_steps else {})}
+    name = ("paper_protocol" + ("" if args.assist == "none" else "_assisted")
+            + (f"_{args.total_steps // 1000}k" if args.total_steps else ""))
     dirs = []
     for a, b in parts(args.parts):
-        out = os.path.join(args.out, f"{args.assist}-seeds{a}-{b - 1}")
+        out = os.path.join(args.out, f"{name}-seeds{a}-{b - 1}")
         seed = (f"seed={a}",) if a else ()
         if os.path.exists(os.path.join(out, paper.ARGS)):
             paper.resume(out)
         else:
-            paper.run(out, seeds=b - a, assist=args.assist, **{**BUDGET, "overrides": BUDGET["overrides"] + seed})
+            paper.run(out, seeds=b - a, assist=args.assist, **{**budget, "overrides": budget["overrides"] + seed})
         dirs.append(out)
-    report = paper.combine(dirs, os.path.join(args.out, f"{args.assist}-combined"))
-    shutil.copyfile(os.path.join(args.out, f"{args.assist}-combined", "curves.png"),
+    report = paper.combine(dirs, os.path.join(args.out, f"{name}-combined"))
+    shutil.copyfile(os.path.join(args.out, f"{name}-combined", "curves.png"),
                     os.path.join(ROOT, "docs", f"{name}_curves.png"))
     text = paper.markdown(report)
     write_text_atomic(os.path.join(ROOT, "benchmarks", "results", f"{name}.md"), text + "\n")
