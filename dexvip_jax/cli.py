@@ -323,12 +323,12 @@ def cmd_eval(args) -> int:
 def cmd_paper(args) -> int:
     from dexvip_jax.experiments import paper
 
+    plan_args = {"quick": args.quick, "seeds": args.seeds, "total_steps": args.total_steps, "backend": args.backend,
+                 "demos": args.demos, "methods": args.methods, "episodes": args.episodes,
+                 "start_states": args.start_states, "assist": args.assist, "objects": args.objects,
+                 "overrides": tuple(args.set), "evals": args.evals}
     if args.dry_run:
-        plan = paper.dry_run(args.steps_per_s, quick=args.quick, seeds=args.seeds, total_steps=args.total_steps,
-                             backend=args.backend, demos=args.demos, methods=args.methods, episodes=args.episodes,
-                             start_states=args.start_states, assist=args.assist, objects=args.objects,
-                             overrides=tuple(args.set), evals=args.evals)
-        print(json.dumps(plan, indent=1))
+        print(json.dumps(paper.dry_run(args.steps_per_s, **plan_args), indent=1))
         return 0
     if args.steps_per_s:
         raise ConfigError("--steps-per-s goes with --dry-run (the expected time of a plan); add --dry-run")
@@ -344,10 +344,7 @@ def cmd_paper(args) -> int:
         report = paper.resume(out, progress=not args.json)
     else:
         out = args.out or os.path.join("runs", "paper-quick" if args.quick else "paper")
-        report = paper.run(out, args.quick, args.seeds, args.total_steps, args.backend, progress=not args.json,
-                           demos=args.demos, demo_budgets=args.demo_budget, methods=args.methods,
-                           episodes=args.episodes, start_states=args.start_states, assist=args.assist,
-                           objects=args.objects, overrides=tuple(args.set), evals=args.evals)
+        report = paper.run(out, progress=not args.json, demo_budgets=args.demo_budget, **plan_args)
     if args.json:
         print(json.dumps(report, indent=1))
     else:

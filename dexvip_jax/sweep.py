@@ -38,9 +38,9 @@ from dexvip_jax import dapg, envs, rewards
 from dexvip_jax import evaluate as ev_lib
 from dexvip_jax.checkpoint import Checkpointer, finished_steps, world_of
 from dexvip_jax.errors import ConfigError
-from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic, write_text_atomic
+from dexvip_jax.files import RunLock, pyplot, save_figure, write_json_atomic
 from dexvip_jax.ppo.train import make_train, settings_from
-from dexvip_jax.training import plot_curve, read_rows, record_start_states, run_demos, shard_batch
+from dexvip_jax.training import plot_curve, record_start_states, rewind_metrics, run_demos, shard_batch
 
 
 def parse_grid(items: list[str]) -> dict[str, list[float]]:
@@ -129,14 +129,6 @@ def _resume_point(checkpointers: dict) -> int:
     return max(set.intersection(*steps), default=0)
 
 
-def _kept_rows(path: str, start: int) -> list[dict]:
-    """A resumed configuration's metrics up to its checkpoint; the final evaluation row (``eval/``),
-    written after the last update, is written again."""
-    if not start or not os.path.exists(path):
-        return []
-    return [r for r in read_rows(path) if r["update"] <= start and not any(k.startswith("eval/") for k in r)]
-
-
 def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: int, force: float,
          resume: bool) -> dict:
     env = envs.load("grasp", **dataclasses.asdict(base.env))
@@ -185,9 +177,9 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
             per, _ = jax.device_get(protocol_all(state.params, state.obs_stats))
             return [ev_lib.summarize(_lane(per, i), ev_objs, env.config.objects) for i in range(k)]
 
-    rows = {cid: _kept_rows(os.path.join(dirs[cid], "metrics.jsonl"), start) for cid, _ in runs}
-    for cid, _ in runs:  # drop lines past the checkpoint (and one torn by a kill), then append
-        write_text_atomic(os.path.join(dirs[cid], "metrics.jsonl"), "".join(json.dumps(r) + "\n" for r in rows[cid]))
+    # Each configuration's lines up to the checkpoint, then appended to; the final evaluation row
+    # (``eval/``), written after the last update, is written again.
+    rows = {cid: rewind_metrics(os.path.join(dirs[cid], "metrics.jsonl"), start, drop=("eval/",)) for cid, _ in runs}
     files = {cid: open(os.path.join(dirs[cid], "metrics.jsonl"), "a") for cid, _ in runs}
     for i, (cid, _) in enumerate(runs):
         if cloned is not None and is_dapg[i]:  # behaviour cloning's own result, before any RL: update 0
@@ -247,8 +239,8 @@ def _run(base, runs, out: str, progress: bool, eval_episodes: int, eval_every: i
                     checkpointers[cid].save(u + 1, _lane(host, i))
         if protocol and not final_tables:  # resumed after the last checkpoint: the same (deterministic) table
             final_tables = protocol(state)
-        for i, (cid, _) in enumerate(runs):
-            if final_tables:
+        if final_tables:
+            for i, (cid, _) in enumerate(runs):
                 write_json_atomic(os.path.join(dirs[cid], "eval.json"),
                                   {"env_steps": base.num_updates * base.steps_per_update,
                                    "episodes_per_object": eval_episodes, "force_newtons": force,

@@ -60,6 +60,17 @@ def read_rows(path: str) -> list[dict]:
     return rows
 
 
+def rewind_metrics(path: str, start: int, drop: tuple[str, ...] = ()) -> list[dict]:
+    """A resumed run's ``metrics.jsonl`` cut back to its checkpoint at update ``start`` (0: a new
+    run, nothing kept): the rows up to it, less those with a key starting with one of ``drop``,
+    written back atomically (a line torn by a kill goes too) and returned."""
+    rows = []
+    if start and os.path.exists(path):
+        rows = [r for r in read_rows(path) if r["update"] <= start and not any(k.startswith(drop) for k in r)]
+    write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
+    return rows
+
+
 def _scalars(metrics: dict) -> dict:
     return {k: float(v) for k, v in jax.device_get(metrics).items()}
 
@@ -166,12 +177,7 @@ def _run(cfg: cfg_lib.TrainConfig, out: str, resume: bool, progress: bool, env, 
 
     writer = SummaryWriter(os.path.join(out, "tb"))
     metrics_path = os.path.join(out, "metrics.jsonl")
-    rows = []
-    if resume and os.path.exists(metrics_path):
-        start = int(state.updates)
-        rows = [r for r in read_rows(metrics_path) if r["update"] <= start]
-    # Drop lines past the checkpoint we resumed from (and a line torn by a kill mid-write).
-    write_text_atomic(metrics_path, "".join(json.dumps(r) + "\n" for r in rows))
+    rows = rewind_metrics(metrics_path, int(state.updates) if resume else 0)
 
     def log(row: dict, f) -> None:
         rows.append(row)
