@@ -4,6 +4,7 @@
     python benchmarks/train_sps.py --candidates ppo.epochs=2 ppo.epochs=3
     python benchmarks/train_sps.py --preset gpu --batches 4096 --no-profile   # on a GPU (MJX: no raw rollout)
     python benchmarks/train_sps.py --profile-only          # the update's profile alone -> train_sps_profile_<device>.json
+    python benchmarks/train_sps.py --profile-only --profile-set ppo.epochs=2 --name profile_e2   # another setting's
 
 Each row is ``dexvip bench train --json`` (``bench.bench_train``): training, the env alone under
 random actions and a raw ``mujoco.rollout`` of the same envs, objects, threads and steps, timed in
@@ -36,6 +37,8 @@ def main() -> int:
                    help="extra rows at the first batch size, each a ';'-joined set of --set overrides")
     p.add_argument("--no-profile", dest="profile", action="store_false")
     p.add_argument("--profile-only", action="store_true", help="only the profile, at the first batch size")
+    p.add_argument("--profile-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a --set override for the profile's settings (repeatable; default: the preset's)")
     p.add_argument("--start-states", default="", metavar="NPZ", help="the preset's starts (default: recorded first)")
     p.add_argument("--name", default="")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
@@ -51,7 +54,7 @@ def main() -> int:
             rows.append(bench.bench_train(args.preset, args.updates, sets, starts, num_envs=n))
             print(json.dumps(rows[-1]), file=sys.stderr)
         if args.profile:
-            profile = bench.profile_update(args.preset, (), starts, num_envs=args.batches[0])
+            profile = bench.profile_update(args.preset, tuple(args.profile_set), starts, num_envs=args.batches[0])
     name = args.name or ("profile" if args.profile_only else "")
     path = write_result(args.out, "train_sps" + (f"_{name}" if name else ""),
                         {"device": device, "preset": args.preset, "results": rows, "profile": profile})

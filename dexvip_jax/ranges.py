@@ -27,7 +27,7 @@ RANGES = {
                           "env.noise_joints", "env.noise_velocities", "env.noise_actions", "env.noise_points",
                           "env.noise_pixels", "env.finger_damping", "env.reach_down", "env.slide_damping",
                           "env.demo_start_held_steps")},
-    **{k: "[0,1]" for k in ("gravity_start", "ppo.gamma", "ppo.gae_lambda", "env.touch_gate",
+    **{k: "[0,1]" for k in ("gravity_start", "gravity_held_share", "ppo.gamma", "ppo.gae_lambda", "env.touch_gate",
                             "env.noise_freeze_prob", "env.demo_start")},
     "dapg.lambda1": "(0,1]",
 }

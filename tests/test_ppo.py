@@ -19,7 +19,7 @@ from dexvip_jax.evaluate import load_run
 from dexvip_jax.ppo.lag import LaggedStep
 from dexvip_jax.ppo.losses import gae, ppo_loss
 from dexvip_jax.ppo.networks import ActorCritic, gaussian_log_prob
-from dexvip_jax.ppo.train import make_train, settings_from
+from dexvip_jax.ppo.train import make_train, next_gravity, settings_from
 
 SMALL = ["num_envs=8", "unroll_length=8", "ppo.hidden=32,32", "ppo.num_minibatches=2",
          "env.objects=mug,apple", "checkpoint_every=2", "eval_envs=4", "env.episode_length=12",
@@ -251,7 +251,7 @@ import os, sys
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=" + sys.argv[1]
 import dataclasses, jax, numpy as np
 from dexvip_jax import config, envs, training
-from dexvip_jax.ppo.train import make_train, settings_from
+from dexvip_jax.ppo.train import make_train, next_gravity, settings_from
 cfg = config.build("cpu", sys.argv[2:])
 tr = make_train(settings_from(cfg), envs.load("grasp", **dataclasses.asdict(cfg.env)))
 state = training.shard_batch(jax.jit(tr.init)(jax.random.PRNGKey(0)), cfg.num_envs)
@@ -295,9 +295,32 @@ def test_gravity_curriculum_rises_linearly_to_full_weight(tmp_path):
     np.testing.assert_allclose(gravity, [0.5, 0.75, 1.0, 1.0])
 
 
-def test_a_bad_gravity_curriculum_is_refused():
-    with pytest.raises(ConfigError, match="gravity_start"):
-        small_config(gravity_start=float("nan"))
+def test_a_held_gravity_curriculum_waits_for_held_steps(tmp_path):
+    """"held": a share no update reaches (these 12-step episodes of a fresh policy lift nothing)
+    keeps the object at its start weight, where "steps" would have reached full weight."""
+    out = str(tmp_path / "run")
+    training.train(small_config(total_steps=4 * 64, gravity_start=0.5, gravity_ramp_steps=128,
+                                gravity_curriculum="held", gravity_held_share=1.0), out, progress=False)
+    gravity = [r["curriculum/gravity"] for r in _rows(out) if "curriculum/gravity" in r]
+    np.testing.assert_allclose(gravity, [0.5, 0.5, 0.5, 0.5])
+
+
+def test_next_gravity_steps_up_on_held_updates_and_down_on_others():
+    """One update of 64 steps on a ramp of 128 from 0.5: +-0.25, within [0.5, 1]."""
+    s = settings_from(small_config(gravity_start=0.5, gravity_ramp_steps=128, gravity_curriculum="held",
+                                   gravity_held_share=0.1))
+    step = lambda g, held: float(next_gravity(s, jnp.float32(g), jnp.float32(held), 64))  # noqa: E731
+    assert [step(0.5, 0.1), step(0.75, 0.3), step(0.9, 0.2), step(0.75, 0.09), step(0.6, 0.0)] == [0.75, 1.0, 1.0, 0.5, 0.5]
+    linear = settings_from(small_config(gravity_start=0.5, gravity_ramp_steps=128))
+    assert float(next_gravity(linear, jnp.float32(0.7), jnp.float32(1.0), 64)) == pytest.approx(0.7)
+
+
+@pytest.mark.parametrize("sets, message", [({"gravity_start": float("nan")}, "gravity_start"),
+                                           ({"gravity_curriculum": "weight"}, "gravity_curriculum must be one of steps, held"),
+                                           ({"gravity_held_share": 2.0}, "gravity_held_share must be a finite number in")])
+def test_a_bad_gravity_curriculum_is_refused(sets, message):
+    with pytest.raises(ConfigError, match=message):
+        small_config(**sets)
 
 
 def test_learning_rate_decays_to_zero_and_then_leaves_the_networks_alone():

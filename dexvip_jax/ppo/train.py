@@ -50,6 +50,7 @@ class TrainingState:
     env_steps: jax.Array
     updates: jax.Array
     demo_weight: jax.Array  # DAPG's lambda0 (0: no demonstration term)
+    gravity: jax.Array  # the curriculum's share of the object's weight for the next unroll
     pending: Any = None  # ``ppo.policy_lag``: the batch collected and not yet learned from (``lag.py``)
 
 
@@ -93,21 +94,45 @@ class Settings:
     eval_envs: int = 16
     gravity_start: float = 1.0  # the object's share of its weight at the start of training
     gravity_ramp_steps: int = 0  # env steps to full weight (0: no curriculum)
+    gravity_curriculum: str = "steps"  # "steps": linear in env steps; "held": follows the held share
+    gravity_held_share: float = 0.05  # "held": the share of env steps held that lets the weight rise
     total_steps: int = 0  # the run's env steps: ``ppo.lr_decay`` brings the learning rate to 0 there
 
 
 def settings_from(config) -> Settings:
     return Settings(config.ppo, config.num_envs, config.unroll_length, config.env.episode_length, config.eval_envs,
-                    config.gravity_start, config.gravity_ramp_steps, config.total_steps)
+                    gravity_start=config.gravity_start, gravity_ramp_steps=config.gravity_ramp_steps,
+                    gravity_curriculum=config.gravity_curriculum, gravity_held_share=config.gravity_held_share,
+                    total_steps=config.total_steps)
 
 
-def with_gravity(state, settings: Settings, env_steps: jax.Array):
-    """The curriculum's gravity share for this update in a batched env ``state`` (ours only)."""
+def with_gravity(state, settings: Settings, ts: "TrainingState"):
+    """The curriculum's gravity share for this update (``curriculum_gravity``) in a batched env
+    ``state`` (ours only: an env without ``info["gravity"]`` always has full weight)."""
     if settings.gravity_ramp_steps <= 0 or "gravity" not in state.info:
         return state, jnp.ones(())
-    g0 = settings.gravity_start
-    g = jnp.minimum(1.0, g0 + (1.0 - g0) * env_steps.astype(jnp.float32) / settings.gravity_ramp_steps)
+    g = curriculum_gravity(settings, ts.env_steps, ts.gravity)
     return state.replace(info={**state.info, "gravity": jnp.broadcast_to(g, (settings.num_envs,))}), g
+
+
+def curriculum_gravity(settings: Settings, env_steps: jax.Array, gravity: jax.Array) -> jax.Array:
+    """The share of its weight an object has in the next unroll: linear in ``env_steps`` ("steps"),
+    or the state's own ``gravity`` that ``next_gravity`` moved ("held")."""
+    if settings.gravity_curriculum == "held":
+        return gravity
+    g0 = settings.gravity_start
+    return jnp.minimum(1.0, g0 + (1.0 - g0) * env_steps.astype(jnp.float32) / settings.gravity_ramp_steps)
+
+
+def next_gravity(settings: Settings, gravity: jax.Array, held_share: jax.Array, batch: int) -> jax.Array:
+    """"held": one update's step of the linear ramp up where ``held_share`` (the share of this
+    update's env steps with the object held) reached ``gravity_held_share``, else one step down,
+    within [gravity_start, 1]; "steps": ``gravity`` as it was (the ramp reads env steps)."""
+    if settings.gravity_curriculum != "held" or settings.gravity_ramp_steps <= 0:
+        return gravity
+    g0 = settings.gravity_start
+    step = (1.0 - g0) * batch / settings.gravity_ramp_steps
+    return jnp.clip(gravity + jnp.where(held_share >= settings.gravity_held_share, step, -step), g0, 1.0)
 
 
 def with_weights(state, weights: dict, n: int):
@@ -169,7 +194,8 @@ def make_train(settings: Settings, env: Env, demo_term: DemoTerm | None = None) 
             ret_stats=RunningStats.create(()), ret_acc=jnp.zeros(settings.num_envs),
             env_state=env_state, rng=k_next,
             env_steps=jnp.zeros((), jnp.int32), updates=jnp.zeros((), jnp.int32),
-            demo_weight=jnp.asarray(demo_weight, jnp.float32))
+            demo_weight=jnp.asarray(demo_weight, jnp.float32),
+            gravity=jnp.asarray(settings.gravity_start if settings.gravity_ramp_steps > 0 else 1.0, jnp.float32))
 
     def clone(ts: TrainingState, demos: dict, use=True) -> tuple[TrainingState, dict]:
         """DAPG's warm start: the observation statistics from the demonstrations, then behaviour
@@ -231,7 +257,7 @@ def make_train(settings: Settings, env: Env, demo_term: DemoTerm | None = None) 
                      "terminal_return": nxt.info["terminal_return"], "metrics": nxt.metrics}
             return nxt, trans
 
-        env_state, gravity = with_gravity(ts.env_state, settings, ts.env_steps)
+        env_state, gravity = with_gravity(ts.env_state, settings, ts)
         env_state, traj = jax.lax.scan(env_step, env_state, jax.random.split(k_unroll, settings.unroll_length))
         last_value = value_of(normalize(ts.obs_stats, zero_nonfinite(as_dict(env_state.obs))))
         later = jnp.concatenate([traj["value"][1:], last_value[None]])
@@ -344,8 +370,11 @@ def make_train(settings: Settings, env: Env, demo_term: DemoTerm | None = None) 
         })
         if demos is not None:
             metrics["dapg/weight"] = w_demo
+        if settings.gravity_curriculum == "held" and "held" not in traj["metrics"]:
+            raise ValueError('gravity_curriculum="held" needs an env whose metrics hold "held"')
+        held_share = traj["metrics"]["held"].mean() if "held" in traj["metrics"] else jnp.zeros(())
         new = ts.replace(params=params, opt_state=opt_state, obs_stats=obs_stats, ret_stats=ret_stats,
-                         ret_acc=ret_acc,
+                         ret_acc=ret_acc, gravity=next_gravity(settings, gravity, held_share, n_batch),
                          env_steps=ts.env_steps + n_batch, updates=ts.updates + 1)
         return new, metrics
 
