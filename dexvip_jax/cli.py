@@ -104,11 +104,16 @@ def _newtons(text: str) -> float:
 
 
 def cmd_objects(args) -> int:
+    from dexvip_jax.envs import meshes
     from dexvip_jax.envs import objects as zoo
 
     rows = [{"name": o.name, "group": o.group, "size_m": list(o.extent), "mass_kg": o.mass,
              "paper_mass_kg": 1.0, "affordance": o.affordance,
-             "affordance_points": zoo.NUM_AFFORDANCE_POINTS} for o in zoo.CATALOGUE]
+             "affordance_points": zoo.NUM_AFFORDANCE_POINTS,
+             # What each env.shapes setting builds it from.
+             "shape_source": {"primitive": "parts (objects.py)",
+                              "mesh": meshes.source_of(o.name) if meshes.has_mesh(o.name) else "parts (objects.py)"}}
+            for o in zoo.CATALOGUE]
     if args.sheet:
         from dexvip_jax.envs.render import contact_sheet
 
@@ -124,11 +129,12 @@ def cmd_objects(args) -> int:
     from rich.table import Table
 
     table = Table(title=f"dexvip object zoo ({len(rows)} objects)")
-    for col in ("name", "group", "size x·y·z (cm)", "mass (kg)", "affordance", "points"):
+    for col in ("name", "group", "size x·y·z (cm)", "mass (kg)", "affordance", "points", "env.shapes=mesh"):
         table.add_column(col)
     for r in rows:
         size = " × ".join(f"{100 * v:.1f}" for v in r["size_m"])
-        table.add_row(r["name"], r["group"], size, f"{r['mass_kg']:.2f}", r["affordance"], str(r["affordance_points"]))
+        table.add_row(r["name"], r["group"], size, f"{r['mass_kg']:.2f}", r["affordance"], str(r["affordance_points"]),
+                      r["shape_source"]["mesh"])
     Console().print(table)
     print("The env uses 1 kg for every object (as the paper did) unless object_mass=None.")
     return 0

@@ -36,7 +36,7 @@ from dexvip_jax.envs import camera
 from dexvip_jax.envs import demos as demos_lib
 from dexvip_jax.envs import features as feat
 from dexvip_jax.envs import objects as zoo
-from dexvip_jax.envs import grasp_plan, physics, scene
+from dexvip_jax.envs import grasp_plan, meshes, physics, scene
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.ranges import check_ranges
 
@@ -113,6 +113,9 @@ class GraspConfig:
     iterations: int = scene.Physics.iterations
     slide_damping: float = scene.Physics.slide_damping
     hand_timeconst: float = scene.Physics.hand_timeconst
+    # "primitive": every object from its parts (objects.py); "mesh": the 17 with a real mesh
+    # (meshes.py, from the installed myosuite) as that mesh, the others from parts.
+    shapes: str = scene.Physics.shapes
 
     # Training starts (a curriculum; evaluation always starts at the start pose): a share
     # ``demo_start`` of training episodes begins at a random step of a successful episode in
@@ -170,6 +173,8 @@ class GraspConfig:
         methods.weights(cfg.method)  # a known method
         if cfg.prior_source not in targets.SOURCES:
             raise ConfigError(f"unknown prior_source {cfg.prior_source!r}; use 'mocap' or 'synthetic'")
+        if cfg.shapes not in meshes.SHAPES:
+            raise ConfigError(f"unknown shapes {cfg.shapes!r}; use 'primitive' (parts) or 'mesh' (real meshes where they exist)")
         if cfg.obs not in ("state", "pixels"):
             raise ConfigError(f"unknown obs {cfg.obs!r}; use 'state' or 'pixels'")
         if cfg.start_grasp not in grasp_plan.GRASPS:

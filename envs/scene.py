@@ -12,9 +12,11 @@ then made MJX-friendly, each choice checked against MuJoCo C in the tests:
 * arm servos with bias = -gain, so an arm ctrl is a position target (the shipped model's
   gain 500 / bias -200 settles at q = 2.5 ctrl).
 
-An object is four geom slots (2 boxes, 2 capsules) on one free body. ``compile_object`` fills them
-for one catalogue object; unused slots shrink to 1 mm inside the largest part. Every object thus
-compiles to a model with the same structure, and ``object_tables`` lists the fields that differ, so
+An object is four geom slots (2 boxes, 2 capsules) on one free body; with ``shapes="mesh"`` also
+``meshes.MAX_PIECES`` convex mesh slots, which hold the real shape of the objects that have one
+(``meshes.py``) while their primitive slots go unused, and go unused for the others. ``compile_object``
+fills them for one catalogue object; unused slots shrink to a speck inside the largest part. Every
+object of one ``shapes`` setting thus compiles to a model with the same structure, and ``object_tables`` lists the fields that differ, so
 MJX can gather per-env parameters while MuJoCo C keeps one ``MjModel`` per object (all derived
 fields, such as bounding radii and inertias, recomputed by MuJoCo's own compiler).
 """
@@ -29,7 +31,9 @@ import mujoco
 import numpy as np
 
 from dexvip_jax import quiet
+from dexvip_jax.envs import meshes
 from dexvip_jax.envs import objects as zoo
+from dexvip_jax.errors import ConfigError
 
 TIMESTEP = 0.002
 ARM_JOINTS = ("ARTx", "ARTy", "ARTz", "ARRx", "ARRy", "ARRz")
@@ -78,6 +82,9 @@ TOUCH_COLLIDERS = {s: (("C_palm0", "C_palm1") if s in PALM_TILES else
 TOUCH_ON_COLLIDER = np.array([[c in TOUCH_COLLIDERS[s] for c in HAND_COLLIDERS] for s in TOUCH_SITES], np.float32)
 KEPT_TENDONS = ("T_FFJ1c", "T_MFJ1c", "T_RFJ1c", "T_LFJ1c")
 SLOTS = tuple(f"obj_box{i}" for i in range(zoo.NUM_BOXES)) + tuple(f"obj_cap{i}" for i in range(zoo.NUM_CAPSULES))
+MESH_SLOTS = tuple(f"obj_mesh{i}" for i in range(meshes.MAX_PIECES))
+MAX_HULL_VERTICES = 32  # per mesh piece: MJX's advice for convex-convex pairs (MuJoCo's default keeps all)
+SPECK = 0.001  # m: the half size of an unused slot
 TABLE_HALF = (0.85, 0.45, 0.025)  # GRAFF's table top, its surface at z = 0
 AFF_RGBA = (0.85, 0.35, 0.2, 1.0)  # the object's affordance part is drawn (and ray-cast) in this colour
 BODY_RGBA = (0.3, 0.55, 0.85, 1.0)
@@ -120,12 +127,18 @@ class Physics:
     iterations: int = 6  # Newton solver iterations
     slide_damping: float = 60.0  # N s/m on the three arm slides (shipped 20: a 0.1 m step overshoots ~50%)
     hand_timeconst: float = 0.01  # s: solref time constant of hand-object contacts (MuJoCo's default 0.02)
+    shapes: str = "primitive"  # "primitive": every object from parts; "mesh": real meshes where they exist
 
     @classmethod
     def shipped(cls) -> "Physics":
         """The Adroit model's own values."""
         return cls(impratio=1.0, finger_kp=1.0, finger_damping=0.05, reach_down=0.0, hand_friction=1.0,
                    cone="pyramidal", condim=3, iterations=6, slide_damping=20.0, hand_timeconst=0.02)
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """The object body's collision geoms under ``shapes``."""
+        return SLOTS + (MESH_SLOTS if self.shapes == "mesh" else ())
 
 
 FINGER_JOINTS = HAND_JOINTS[2:]  # after the wrist: the 22 finger and thumb joints
@@ -202,6 +215,8 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
     for name in SLOTS:
         kind = mujoco.mjtGeom.mjGEOM_BOX if "box" in name else mujoco.mjtGeom.mjGEOM_CAPSULE
         obj.add_geom(name=name, type=kind, size=(0.01, 0.01, 0.01), condim=3, friction=(1, 0.5, 0.01))
+    for name in MESH_SLOTS if physics.shapes == "mesh" else ():  # vertices: ``_fill_mesh_slots``
+        obj.add_geom(name=name, type=mujoco.mjtGeom.mjGEOM_MESH, meshname=name, condim=3, friction=(1, 0.5, 0.01))
 
     palm = spec.body("palm")
     # Egocentric camera looking out of the palm (the palm faces -y in its frame), tilted 30 degrees
@@ -215,16 +230,17 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
         g.gap = 0.0
         g.contype = 0
         g.conaffinity = 0
+    slots = physics.slots
     for hand in HAND_COLLIDERS:
-        for slot in SLOTS:
+        for slot in slots:
             spec.add_pair(geomname1=hand, geomname2=slot, condim=physics.condim,
                           friction=(physics.hand_friction, physics.hand_friction, 0.005, 0.0001, 0.0001),
                           solref=(physics.hand_timeconst, 1.0))
-    for slot in SLOTS:
+    for slot in slots:
         spec.add_pair(geomname1=slot, geomname2="table_top", condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
     for tip in TABLE_COLLIDERS:
         spec.add_pair(geomname1=tip, geomname2="table_top", condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
-    for slot in SLOTS:  # the floor, 1 m below the table top, catches an object pushed off the table
+    for slot in slots:  # the floor, 1 m below the table top, catches an object pushed off the table
         spec.add_pair(geomname1="ground", geomname2=slot, condim=3, friction=(1, 1, 0.005, 0.0001, 0.0001))
 
     # Features come from sensors only, so MJX and MuJoCo C hand the env the same numbers.
@@ -240,11 +256,11 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
     # one sensor per (hand collider, object slot), so adding a pair elsewhere cannot change it.
     found = 1 << int(mujoco.mjtConDataField.mjCONDATA_FOUND)
     for hand in HAND_COLLIDERS:
-        for slot in SLOTS:
+        for slot in slots:
             spec.add_sensor(name=f"hand_{hand}_{slot}", type=mujoco.mjtSensor.mjSENS_CONTACT,
                             objtype=mujoco.mjtObj.mjOBJ_GEOM, objname=hand,
                             reftype=mujoco.mjtObj.mjOBJ_GEOM, refname=slot, intprm=[found, 0, 1])
-    for slot in SLOTS:
+    for slot in slots:
         spec.add_sensor(name="table_" + slot, type=mujoco.mjtSensor.mjSENS_CONTACT,
                         objtype=mujoco.mjtObj.mjOBJ_GEOM, objname=slot,
                         reftype=mujoco.mjtObj.mjOBJ_GEOM, refname="table_top", intprm=[found, 0, 1])
@@ -276,27 +292,62 @@ def _touch_volumes(spec: mujoco.MjSpec) -> None:
                         objtype=mujoco.mjtObj.mjOBJ_SITE, objname="Tv_" + site[4:])
 
 
-def _fill_slots(spec: mujoco.MjSpec, obj: zoo.ObjectSpec, mass: float) -> None:
+def _speck(geom, at) -> None:
+    """An unused slot: a massless, invisible speck of ``SPECK`` at ``at`` (inside the object)."""
+    geom.pos = tuple(float(v) for v in at)
+    geom.quat = (1, 0, 0, 0)
+    geom.density = 0.0
+    geom.rgba = (0, 0, 0, 0)
+    if geom.type != mujoco.mjtGeom.mjGEOM_MESH:
+        geom.size = (SPECK, SPECK, SPECK)
+
+
+def _fill_slots(spec: mujoco.MjSpec, obj: zoo.ObjectSpec, mass: float, physics: Physics) -> None:
+    """Primitive parts, or with ``shapes="mesh"`` the mesh pieces where the object has a mesh."""
+    mesh = meshes.load(obj.name) if meshes.shape_source(obj.name, physics.shapes) == "mesh" else None
     parts = {"box": [p for p in obj.parts if p.kind == "box"], "capsule": [p for p in obj.parts if p.kind == "capsule"]}
-    largest = max(obj.parts, key=lambda p: np.prod(p.size))
-    volume = sum(_volume(p) for p in obj.parts)
-    density = mass / volume  # overlapping parts count twice, as in MuJoCo's own inertia
+    if mesh is None:
+        largest = max(obj.parts, key=lambda p: np.prod(p.size)).pos
+        density = mass / sum(_volume(p) for p in obj.parts)  # overlapping parts count twice, as in MuJoCo's own inertia
+    else:
+        largest = max(mesh.pieces, key=lambda v: np.ptp(v, axis=0).prod()).mean(0)
+        density = mass / mesh.volume()
     for name in SLOTS:
         kind = "box" if "box" in name else "capsule"
         geom = spec.geom(name)
-        part = parts[kind].pop(0) if parts[kind] else None
-        if part is None:  # unused: a 1 mm massless speck inside the largest part
-            geom.size = (0.001, 0.001, 0.001)
-            geom.pos = largest.pos
-            geom.quat = (1, 0, 0, 0)
-            geom.density = 0.0
-            geom.rgba = (0, 0, 0, 0)
+        part = parts[kind].pop(0) if parts[kind] and mesh is None else None
+        if part is None:
+            _speck(geom, largest)
             continue
         geom.size = tuple(part.size) + (0.0,) * (3 - len(part.size))
         geom.pos = part.pos
         geom.quat = zoo.mat_to_quat(part.rot)
         geom.density = density
         geom.rgba = AFF_RGBA if part.affordance else BODY_RGBA
+    if physics.shapes != "mesh":
+        return
+    pieces = mesh.pieces if mesh is not None else ()
+    tetra = SPECK * np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], float)
+    for i, name in enumerate(MESH_SLOTS):
+        verts = pieces[i] if i < len(pieces) else largest + tetra
+        asset = spec.add_mesh(name=name, uservert=np.asarray(verts, np.float64).reshape(-1).tolist(),
+                              maxhullvert=MAX_HULL_VERTICES, scale=(1, 1, 1))  # Adroit's default: mm
+        # The pieces' hulls (Adroit's meshes default to the legacy inertia); a speck has too little
+        # volume for MuJoCo, so it counts as a shell.
+        asset.inertia = mujoco.mjtMeshInertia.mjMESH_INERTIA_CONVEX if i < len(pieces) else mujoco.mjtMeshInertia.mjMESH_INERTIA_SHELL
+        geom = spec.geom(name)
+        if i >= len(pieces):
+            _speck(geom, (0, 0, 0))
+            continue
+        geom.density = density
+        geom.rgba = AFF_RGBA if _on_affordance(obj, verts) else BODY_RGBA
+
+
+def _on_affordance(obj: zoo.ObjectSpec, verts: np.ndarray) -> bool:
+    """Whether a mesh piece belongs to the stand-in's affordance part: the part its vertices lie
+    nearest, on average."""
+    dist = [np.abs(zoo.signed_distance(p, verts)).mean() for p in obj.parts]
+    return obj.parts[int(np.argmin(dist))].affordance
 
 
 def _volume(p: zoo.Part) -> float:
@@ -314,9 +365,16 @@ def compile_object(name: str, mass: float | None = 1.0, physics: Physics = Physi
     27 compiles are the env's whole start-up cost.
     """
     obj = zoo.get(name)
+    mass = obj.mass if mass is None else float(mass)
     spec = _base_spec(physics)
-    _fill_slots(spec, obj, obj.mass if mass is None else float(mass))
-    return spec.compile()
+    _fill_slots(spec, obj, mass, physics)
+    m = spec.compile()
+    got = m.body_mass[m.body("object").id]
+    if not np.isclose(got, mass, rtol=1e-6):  # mesh hulls cut to MAX_HULL_VERTICES hold less volume
+        for g in spec.body("object").geoms:
+            g.density *= mass / got
+        m = spec.compile()
+    return m
 
 
 def ego_camera(m: mujoco.MjModel) -> tuple[int, int]:
@@ -338,7 +396,7 @@ def sensor_layout(m: mujoco.MjModel) -> SensorLayout:
         end = int(m.sensor_adr[i + count - 1] + m.sensor_dim[i + count - 1])
         return slice(start, end)
 
-    n = len(SLOTS)
+    n = len(object_slots(m))
     return SensorLayout(
         touch=span("touch_" + TOUCH_SITES[0][4:], len(TOUCH_SITES)),
         hand_points=span("pos_" + TOUCH_SITES[0], len(TOUCH_SITES)),
@@ -347,6 +405,11 @@ def sensor_layout(m: mujoco.MjModel) -> SensorLayout:
         hand_obj=span(f"hand_{HAND_COLLIDERS[0]}_{SLOTS[0]}", len(HAND_COLLIDERS) * n),
         slot_table=span("table_" + SLOTS[0], n),
     )
+
+
+def object_slots(m: mujoco.MjModel) -> tuple[str, ...]:
+    """The model's object collision slots (``Physics.slots`` of the settings it was built with)."""
+    return tuple(n for n in SLOTS + MESH_SLOTS if mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, n) >= 0)
 
 
 def object_tables(models: list[mujoco.MjModel]) -> dict[str, np.ndarray]:
@@ -359,6 +422,10 @@ def object_tables(models: list[mujoco.MjModel]) -> dict[str, np.ndarray]:
         vals = [getattr(m, field) for m in models]
         if not isinstance(vals[0], np.ndarray) or vals[0].dtype == object:
             continue
-        if any(v.shape != vals[0].shape or not np.array_equal(v, vals[0]) for v in vals[1:]):
+        if any(v.shape != vals[0].shape for v in vals[1:]):
+            raise ConfigError(f"the objects' models differ in the size of {field}, so one compiled MJX model "
+                              "cannot hold them all (mesh objects differ in their vertices); on MJX use one mesh "
+                              "object per run (env.objects=mug), env.shapes=primitive, or env.backend=mujoco")
+        if any(not np.array_equal(v, vals[0]) for v in vals[1:]):
             out[field] = np.stack(vals)
     return out

@@ -45,8 +45,8 @@ def all_objects():
     return jnp.arange(len(zoo.NAMES)), jnp.zeros(len(zoo.NAMES))
 
 
-def _traces(backend, all_objects):
-    env = envs.load("grasp", backend=backend)
+def _traces(backend, all_objects, shapes="primitive"):
+    env = envs.load("grasp", backend=backend, shapes=shapes)
     rollout = make_rollout(env)
     objs, yaws = all_objects
     n = len(objs)
@@ -59,6 +59,12 @@ def _traces(backend, all_objects):
 def mujoco_traces(all_objects):
     """(env, zero-action traces, scripted-grasp traces) on the MuJoCo C backend, one env per object."""
     return _traces("mujoco", all_objects)
+
+
+@pytest.fixture(scope="session")
+def mujoco_mesh_traces(all_objects):
+    """The same with ``shapes="mesh"``: the 17 objects with a real mesh as that mesh."""
+    return _traces("mujoco", all_objects, "mesh")
 
 
 @pytest.fixture(scope="session")

@@ -37,8 +37,9 @@ def _check_rest(zero):
         assert zero["obj_table"][-1, i]
 
 
-def test_every_object_rests_on_the_table_mujoco(mujoco_traces):
-    _check_rest(mujoco_traces[1])
+@pytest.mark.parametrize("traces", ["mujoco_traces", "mujoco_mesh_traces"])
+def test_every_object_rests_on_the_table_mujoco(traces, request):
+    _check_rest(request.getfixturevalue(traces)[1])
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dexvip_jax import targets
+from dexvip_jax import quiet, targets
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.prior import hand, mocap
 
@@ -87,7 +87,7 @@ def test_mocap_errors_name_the_fix(monkeypatch, tmp_path):
 
     with pytest.raises(ConfigError, match="GRAB has no motion capture of 'door_knob'"):
         mocap.read("mocap:grab", "door_knob")
-    monkeypatch.setattr(mocap.quiet.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(quiet.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ConfigError, match="myosuite package, which is not installed; install it with `make install`"):
         mocap.read("mocap:grab", "mug")
     out = tmp_path / "p.json"

@@ -46,9 +46,11 @@ def start(env, obj, qpos_obj):
     return s.replace(pipeline_state=env.physics.init(obj, qpos))
 
 
-@pytest.fixture(scope="module", params=["mujoco", pytest.param("mjx", marks=pytest.mark.slow)])
+@pytest.fixture(scope="module", params=["mujoco", "mujoco-mesh", pytest.param("mjx", marks=pytest.mark.slow)])
 def traces(request):
-    env = envs.load("grasp", backend=request.param, objects="apple,mug")
+    """The cases on the apple; "-mesh": its real mesh (``env.shapes="mesh"``)."""
+    backend, _, shapes = request.param.partition("-")
+    env = envs.load("grasp", backend=backend, objects="apple,mug", shapes=shapes or "primitive")
     names = list(CASES)
     qpos0 = jnp.stack([CASES[n][0] for n in names])
     forces = jnp.asarray([CASES[n][1] for n in names], jnp.float32)
@@ -107,10 +109,11 @@ def test_the_critics_privileged_inputs_report_the_known_state(traces, case):
     np.testing.assert_array_equal(priv[:, 7:] > 0.5, np.stack([tr["hand"], tr["table"], tr["held"]], -1))
 
 
-@pytest.mark.parametrize("backend", ["mujoco", pytest.param("mjx", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("backend", ["mujoco", "mujoco_mesh", pytest.param("mjx", marks=pytest.mark.slow)])
 def test_contact_features_match_mujocos_contact_list(backend, request):
-    """Over the scripted grasps of all 27 objects, the features' hand-object and object-table
-    flags equal what ``d.contact`` lists for the same qpos (MuJoCo C's own collision)."""
+    """Over the scripted grasps of all 27 objects (primitives, and with the 17 real meshes), the
+    features' hand-object and object-table flags equal what ``d.contact`` lists for the same qpos
+    (MuJoCo C's own collision)."""
     env, _, grasp = request.getfixturevalue(f"{backend}_traces")
     qpos = grasp["qpos"]  # (T, B, nq)
     objs = jnp.arange(qpos.shape[1])
@@ -135,7 +138,7 @@ def test_contact_features_match_mujocos_contact_list(backend, request):
                     want_table[t, b] = True
     assert want_hand.sum() > 50  # the grasps do touch
     agree = (got_hand == want_hand).mean(), (got_table == want_table).mean()
-    floor = 1.0 if backend == "mujoco" else 0.98  # MJX's own collision differs at grazing contacts
+    floor = 1.0 if backend.startswith("mujoco") else 0.98  # MJX's own collision differs at grazing contacts
     assert agree[0] >= floor and agree[1] >= floor, agree
 
 

@@ -18,25 +18,18 @@ three joint centres (thumb: CMC, MP, IP; fingers: MCP, PIP, DIP) and its tip sit
 
 from __future__ import annotations
 
-import glob
 import os
 import tempfile
 
 import mujoco
 import numpy as np
 
-from dexvip_jax import quiet
+from dexvip_jax.envs.meshes import INSTALL, OBJECTS, package_dir
+from dexvip_jax.envs.meshes import motion_files as motions
 from dexvip_jax.errors import ConfigError
 
 DATASETS = ("grab",)
 LIFT = 0.02  # m above rest: the object is off the table
-# Our object name -> MyoDM's. The door knob is the one ContactDB-16 object GRAB does not have.
-OBJECTS = {
-    "apple": "apple", "cell_phone": "phone", "cup": "cup", "flashlight": "flashlight", "hammer": "hammer",
-    "knife": "knife", "light_bulb": "lightbulb", "mouse": "mouse", "mug": "mug", "pan": "fryingpan",
-    "scissors": "scissors", "stapler": "stapler", "teapot": "teapot", "toothbrush": "toothbrush",
-    "toothpaste": "toothpaste", "banana": "banana", "bottle": "waterbottle",
-}
 # (kind, name) per MediaPipe keypoint: joints are read at their anchors, tips at their sites.
 KEYPOINTS = (("joint", "flexion"),) + tuple(
     point for chain in (("cmc_flexion", "mp_flexion", "ip_flexion", "THtip"),
@@ -44,15 +37,6 @@ KEYPOINTS = (("joint", "flexion"),) + tuple(
                           for i, tip in zip((2, 3, 4, 5), ("IFtip", "MFtip", "RFtip", "LFtip"))))
     for point in [("joint", n) for n in chain[:3]] + [("site", chain[3])])
 ROBOT_DOF = 29  # 6 arm + 23 MyoHand joints, as in MyoDM's references
-INSTALL = "install it with `make install` (or pip install --no-deps myosuite==2.12.2)"
-
-
-def package_dir() -> str:
-    """Where ``myosuite`` is installed (found without importing it: its imports need other pins)."""
-    try:
-        return quiet.asset_root("myosuite")
-    except ModuleNotFoundError:
-        raise ConfigError(f"mocap priors read GRAB motions from the myosuite package, which is not installed; {INSTALL}") from None
 
 
 def parse(source: str) -> str:
@@ -61,17 +45,6 @@ def parse(source: str) -> str:
     if dataset not in DATASETS:
         raise ConfigError(f"unknown mocap source {source!r}; use {', '.join('mocap:' + d for d in DATASETS)}")
     return dataset
-
-
-def motions(obj: str, pkg: str) -> list[str]:
-    """The MyoDM reference files of one of our objects (every task: lift, pass, use, ...)."""
-    if obj not in OBJECTS:
-        raise ConfigError(f"GRAB has no motion capture of {obj!r}; it covers {', '.join(OBJECTS)} "
-                          "(use the synthetic prior or images for the others)")
-    files = sorted(glob.glob(os.path.join(pkg, "envs", "myo", "myodm", "data", f"MyoHand_{OBJECTS[obj]}_*.npz")))
-    if not files:
-        raise ConfigError(f"no MyoHand_{OBJECTS[obj]}_*.npz in {pkg}; reinstall myosuite==2.12.2 ({INSTALL})")
-    return files
 
 
 def _model(pkg: str, myo_obj: str) -> mujoco.MjModel:
