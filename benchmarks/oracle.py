@@ -16,11 +16,7 @@ import os
 import sys
 import time
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-from dexvip_jax import bench, envs, evaluate, oracle
+from dexvip_jax import bench, envs, oracle
 from dexvip_jax.cli import enable_compilation_cache
 from dexvip_jax.envs import scene
 from dexvip_jax.files import result_path, write_result
@@ -55,23 +51,6 @@ VARIANTS = {
     "all tuned + 20 solver iterations": {**TUNED, "iterations": 20},
     "tuned (default)": TUNED,
 }
-
-
-def agreement(objects: str, episodes: int) -> dict:
-    """Per-episode success of the same planned actions on MuJoCo C and on MJX."""
-    runs = {}
-    for backend in ("mujoco", "mjx"):
-        env = envs.load("grasp", backend=backend, objects=objects)
-        objs, yaws = evaluate.protocol(len(env.config.objects), episodes)
-        length = env.config.episode_length + len(evaluate.DIRECTIONS) * evaluate.FORCE_STEPS
-        actions = oracle.plan_actions(env, objs, yaws, length)
-        run, _ = evaluate.make_evaluator(env, oracle.replay, episodes, 1.0)
-        t0 = time.time()
-        per, _ = jax.device_get(run(jnp.asarray(actions), None))
-        runs[backend] = {"success": per["success"].tolist(), "stability": per["stability"].tolist(),
-                         "wall_s": time.time() - t0}
-    same = np.mean(np.array(runs["mujoco"]["success"]) == np.array(runs["mjx"]["success"]))
-    return {"objects": objects, "episodes_per_object": episodes, "success_agreement": float(same), **runs}
 
 
 def main() -> int:
@@ -110,7 +89,7 @@ def main() -> int:
         for obj, row in tuned.items():
             print(f"| {obj} | {row['success']:.0f} | {row['stability']:.0f} |")
     if args.mjx_objects:
-        result["backend_agreement"] = agreement(args.mjx_objects, args.mjx_episodes)
+        result["backend_agreement"] = oracle.backend_agreement(args.mjx_objects, args.mjx_episodes)
         print(f"\nMuJoCo C vs MJX, same plans: success agrees in "
               f"{100 * result['backend_agreement']['success_agreement']:.0f}% of episodes")
     print("wrote", write_result(args.out, "oracle", result))

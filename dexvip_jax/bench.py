@@ -42,11 +42,12 @@ def device_info() -> dict:
 
 
 def bench_env(backend: str, num_envs: int, steps: int, objects: str = "all", seed: int = 0,
-              nthread: int = 0, obs: str = "state", image_size: int = 64) -> dict:
+              nthread: int = 0, obs: str = "state", image_size: int = 64, shapes: str = "primitive") -> dict:
     """With ``obs="pixels"`` every env step also renders a frame; the camera alone is timed too."""
-    env = envs.load("grasp", backend=backend, objects=objects, nthread=nthread, obs=obs, image_size=image_size)
+    env = envs.load("grasp", backend=backend, objects=objects, nthread=nthread, obs=obs, image_size=image_size,
+                    shapes=shapes)
     rate, state = env_rate(env, num_envs, steps, seed)
-    out = {"backend": backend, "num_envs": num_envs, "steps": steps, "objects": objects, "obs": obs,
+    out = {"backend": backend, "num_envs": num_envs, "steps": steps, "objects": objects, "obs": obs, "shapes": shapes,
            "nthread": env.physics.nthread if backend == "mujoco" else None, **rate}
     if obs == "pixels":
         out.update(image_size=image_size, camera_frames_per_s=_camera_rate(env, state, steps))

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import time
 
 import jax
 import jax.numpy as jnp
@@ -69,6 +70,25 @@ def run(env, episodes: int, force: float = 1.0, grasp: str = "pinch") -> dict:
     return {"objects": table, "markdown": evaluate.markdown(table, env.config.objects),
             "episodes": evaluate.episode_records(per, records, env.config.objects, episodes),
             "actions": actions[:, : env.config.episode_length], "objs": objs, "yaws": yaws}
+
+
+def backend_agreement(objects: str, episodes: int, grasp: str = "pinch", **env_options) -> dict:
+    """Per-episode success and stability of the same planned actions (planned on MuJoCo C) replayed
+    on MuJoCo C and on MJX; ``wall_s`` includes each backend's compile."""
+    runs, actions = {}, None
+    for backend in ("mujoco", "mjx"):
+        env = envs.load("grasp", backend=backend, objects=objects, **env_options)
+        objs, yaws = evaluate.protocol(len(env.config.objects), episodes)
+        length = env.config.episode_length + len(evaluate.DIRECTIONS) * evaluate.FORCE_STEPS
+        actions = plan_actions(env, objs, yaws, length, grasp=grasp) if actions is None else actions
+        evaluator, _ = evaluate.make_evaluator(env, replay, episodes, 1.0)
+        t0 = time.perf_counter()
+        per, _ = jax.device_get(evaluator(jnp.asarray(actions), None))
+        runs[backend] = {"success": per["success"].tolist(), "stability": per["stability"].tolist(),
+                         "wall_s": time.perf_counter() - t0}
+    same = np.mean(np.array(runs["mujoco"]["success"]) == np.array(runs["mjx"]["success"]))
+    return {"objects": objects, "episodes_per_object": episodes, "grasp": grasp, **env_options,
+            "success_agreement": float(same), **runs}
 
 
 def demonstrations(env, objs: np.ndarray, yaws: np.ndarray, actions: np.ndarray) -> dict:

@@ -116,6 +116,10 @@ class GraspConfig:
     # "primitive": every object from its parts (objects.py); "mesh": the 17 with a real mesh
     # (meshes.py, from the installed myosuite) as that mesh, the others from parts.
     shapes: str = scene.Physics.shapes
+    # The 20 affordance points of R_aff, functionality and the tracked-points features: "parts"
+    # (sampled from each object's labelled part) or "human" (where GRAB's hands touched the 17
+    # objects it covers, ``objects.object_affordances``; labelled parts for the other 10).
+    affordances: str = "parts"
 
     # Training starts (a curriculum; evaluation always starts at the start pose): a share
     # ``demo_start`` of training episodes begins at a random step of a successful episode in
@@ -175,6 +179,8 @@ class GraspConfig:
             raise ConfigError(f"unknown prior_source {cfg.prior_source!r}; use 'mocap' or 'synthetic'")
         if cfg.shapes not in meshes.SHAPES:
             raise ConfigError(f"unknown shapes {cfg.shapes!r}; use 'primitive' (parts) or 'mesh' (real meshes where they exist)")
+        if cfg.affordances not in zoo.AFFORDANCES:
+            raise ConfigError(f"unknown affordances {cfg.affordances!r}; use 'parts' (labelled parts) or 'human' (GRAB's contacts)")
         if cfg.obs not in ("state", "pixels"):
             raise ConfigError(f"unknown obs {cfg.obs!r}; use 'state' or 'pixels'")
         if cfg.start_grasp not in grasp_plan.GRASPS:
@@ -211,7 +217,7 @@ class GraspEnv(Env):
         self.physics = (physics.MujocoPhysics(models, config.substeps, config.nthread) if config.backend == "mujoco"
                         else physics.MjxPhysics(models, config.substeps))
         obj_body = self.mj_model.body("object").id
-        self._aff = jnp.asarray(np.stack([zoo.affordance_points(zoo.get(n)) for n in config.objects]), jnp.float32)
+        self._aff = jnp.asarray(np.stack([zoo.object_affordances(zoo.get(n), config.affordances) for n in config.objects]), jnp.float32)
         self._com = jnp.asarray(np.stack([m.body_ipos[obj_body] for m in models]), jnp.float32)
         self._weight = jnp.asarray([-m.body_mass[obj_body] * m.opt.gravity[2] for m in models], jnp.float32)  # N
         lo, hi = self.mj_model.actuator_ctrlrange.T

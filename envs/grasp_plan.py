@@ -243,7 +243,8 @@ def top_at(m, d, point: np.ndarray) -> float:
     """The object's height (world z) straight above ``point``'s x, y: a ray cast down onto its
     geoms alone (the hand, wherever an earlier plan left it, cannot shadow it)."""
     start, down = np.array([point[0], point[1], 1.0]), np.array([0.0, 0.0, -1.0])
-    dists = [mujoco.mju_rayGeom(d.geom_xpos[g], d.geom_xmat[g], m.geom_size[g], start, down, m.geom_type[g])
+    dists = [mujoco.mj_rayMesh(m, d, g, start, down) if m.geom_type[g] == mujoco.mjtGeom.mjGEOM_MESH
+             else mujoco.mju_rayGeom(d.geom_xpos[g], d.geom_xmat[g], m.geom_size[g], start, down, m.geom_type[g])
              for g in np.flatnonzero(m.geom_bodyid == m.body("object").id)]
     hits = [x for x in dists if x >= 0]
     return float(start[2] - min(hits)) if hits else float(point[2])

@@ -55,9 +55,15 @@ class MeshObject:
     source: str  # where the pieces came from
     turn_deg: float  # the yaw applied after GRAB's rest pose
     scale: tuple[float, float, float]  # the per-axis scale from GRAB's size to the catalogue's
+    linear: np.ndarray  # (3, 3) and (3,): a point of the package's mesh frame -> the catalogue's,
+    offset: np.ndarray  # linear @ p + offset (rest pose, turn, scale and centring in one affine map)
 
     def volume(self) -> float:
         return float(sum(ConvexHull(p).volume for p in self.pieces))
+
+    def to_catalogue(self, points: np.ndarray) -> np.ndarray:
+        """(n, 3) points in MyoSuite's object frame (its STL coordinates) -> the catalogue frame."""
+        return np.asarray(points, np.float64) @ self.linear.T + self.offset
 
 
 def package_dir() -> str:
@@ -138,16 +144,16 @@ def merge_pieces(pieces: list[np.ndarray], limit: int) -> list[np.ndarray]:
     return pieces
 
 
-def _fit(pieces: list[np.ndarray], extent: np.ndarray, uniform: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
+def _fit(pieces: list[np.ndarray], extent: np.ndarray, uniform: bool = False) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Scale the pieces' bounds per axis to ``extent`` (``uniform``: one scale, to its volume),
-    centre x and y, bottom at z = 0. Returns the pieces and the scale."""
+    centre x and y, bottom at z = 0. Returns the pieces, the scale and the centre subtracted."""
     allv = np.concatenate(pieces)
     lo, hi = allv.min(0), allv.max(0)
     scale = extent / (hi - lo)
     if uniform:
         scale = np.full(3, np.prod(scale) ** (1 / 3))
     centre = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
-    return [(p - centre) * scale for p in pieces], scale
+    return [(p - centre) * scale for p in pieces], scale, centre
 
 
 def _yaw(deg: float) -> np.ndarray:
@@ -178,9 +184,11 @@ def load(name: str) -> MeshObject:
     # stretch any turn to the extent): mean distance to the stand-in's surface.
     cost = []
     for deg in np.arange(YAWS) * 360.0 / YAWS:
-        turned, _ = _fit([p @ _yaw(deg).T for p in raw], extent, uniform=True)
+        turned, _, _ = _fit([p @ _yaw(deg).T for p in raw], extent, uniform=True)
         cost.append(float(np.abs(zoo.surface_distance(spec, np.concatenate(turned))).mean()))
     deg = float(np.argmin(cost) * 360.0 / YAWS)
-    fitted, scale = _fit([p @ _yaw(deg).T for p in raw], extent)
+    fitted, scale, centre = _fit([p @ _yaw(deg).T for p in raw], extent)
+    linear = np.diag(scale) @ _yaw(deg) @ up
     return MeshObject(name, tuple(merge_pieces(fitted, MAX_PIECES)),
-                      f"{source_of(name)} ({len(files)} pieces, turned {deg:.0f} deg)", deg, tuple(float(x) for x in scale))
+                      f"{source_of(name)} ({len(files)} pieces, turned {deg:.0f} deg)", deg, tuple(float(x) for x in scale),
+                      linear, -scale * centre)

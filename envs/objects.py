@@ -15,6 +15,8 @@ the origin of its frame.
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
+import json
 import math
 
 import numpy as np
@@ -173,6 +175,36 @@ def affordance_points(spec: ObjectSpec, k: int = NUM_AFFORDANCE_POINTS, seed: in
     for p in others + aff:
         keep &= signed_distance(p, pts) > -1e-9
     return farthest_point_sampling(pts[keep], k)
+
+
+AFFORDANCES = ("parts", "human")
+
+
+def object_affordances(spec: ObjectSpec, source: str = "parts") -> np.ndarray:
+    """(20, 3) affordance points of one object (object frame). ``parts``: sampled from its labelled
+    part; ``human``: where GRAB's hands touched it (``prior_data/affordances.json``, from
+    ``prior_data/generate.py affordances``) for the 17 objects GRAB covers, labelled parts for the rest."""
+    if source not in AFFORDANCES:
+        raise ConfigError(f"unknown env.affordances {source!r}; use one of {', '.join(AFFORDANCES)}")
+    if source == "human":
+        human = human_affordances()
+        if spec.name in human:
+            return np.asarray(human[spec.name]["points"], np.float64)
+    return affordance_points(spec)
+
+
+def human_affordances() -> dict[str, dict]:
+    """The shipped human-contact affordances: object -> points, contact counts."""
+    try:
+        data = json.loads((importlib.resources.files("dexvip_jax.prior_data") / "affordances.json").read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ConfigError(f"prior_data/affordances.json is missing or corrupt ({type(e).__name__}); rebuild it with "
+                          "python prior_data/generate.py affordances (needs myosuite: make install)") from None
+    for name, entry in data["objects"].items():
+        if np.shape(entry.get("points")) != (NUM_AFFORDANCE_POINTS, 3) or not np.isfinite(entry["points"]).all():
+            raise ConfigError(f"prior_data/affordances.json: {name!r} needs {NUM_AFFORDANCE_POINTS} finite (x, y, z) points; "
+                              "rebuild it with python prior_data/generate.py affordances")
+    return data["objects"]
 
 
 def surface_distance(spec: ObjectSpec, x: np.ndarray) -> np.ndarray:

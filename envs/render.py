@@ -8,12 +8,14 @@ and with a GPU. A user's own ``MUJOCO_GL`` is respected.
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
 
 import numpy as np
 
+from dexvip_jax.envs import meshes
 from dexvip_jax.envs import objects as zoo
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.files import pyplot, save_figure
@@ -61,14 +63,20 @@ def offscreen_renderer(model, height: int, width: int):
                           f"({type(e).__name__}); unset MUJOCO_GL to let dexvip choose EGL or OSMesa") from None
 
 
-def object_image(name: str, width: int = 320, height: int = 240) -> np.ndarray:
-    """One object on the table, hand hidden, seen from a camera fitted to its size."""
+def object_image(name: str, width: int = 320, height: int = 240, shapes: str = "primitive",
+                 points: np.ndarray | None = None) -> np.ndarray:
+    """One object on the table, hand hidden, seen from a camera fitted to its size; ``points``
+    (n, 3) in the object frame are drawn as green dots (its affordance points)."""
     select_gl()
     import mujoco  # only now: MuJoCo reads MUJOCO_GL when it is first imported
 
     from dexvip_jax.envs import scene  # imports mujoco
 
-    m = scene.compile_object(name)
+    m = scene.compile_object(name, 1.0, scene.Physics(shapes=shapes))
+    if points is not None:  # see through the object to points under its surface
+        m = copy.copy(m)
+        on_object = m.geom_bodyid == m.body("object").id
+        m.geom_rgba[on_object, 3] = np.minimum(m.geom_rgba[on_object, 3], 0.45)
     d = mujoco.MjData(m)
     d.qpos[len(scene.JOINTS) + 3] = 1.0
     mujoco.mj_forward(m, d)
@@ -82,22 +90,33 @@ def object_image(name: str, width: int = 320, height: int = 240) -> np.ndarray:
     renderer = offscreen_renderer(m, height, width)
     try:
         renderer.update_scene(d, cam, opt)
+        body = m.body("object").id
+        for p in () if points is None else points:  # the body rests at d.xpos with no turn
+            if renderer.scene.ngeom >= renderer.scene.maxgeom:
+                break
+            mujoco.mjv_initGeom(renderer.scene.geoms[renderer.scene.ngeom], mujoco.mjtGeom.mjGEOM_SPHERE,
+                                np.full(3, 0.005), d.xpos[body] + p, np.eye(3).reshape(-1),
+                                np.array([0.1, 0.8, 0.2, 1.0], np.float32))
+            renderer.scene.ngeom += 1
         return renderer.render().copy()
     finally:
         renderer.close()
 
 
 def contact_sheet(path: str, cols: int = 7) -> None:
-    """All objects on one PNG, affordance parts in orange, labelled; written atomically."""
+    """All objects on one PNG, as ``env.shapes=mesh`` builds them, labelled: affordance part in
+    orange, affordance points of ``env.affordances=human`` in green; written atomically."""
     plt = pyplot()
     rows = -(-len(zoo.CATALOGUE) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.2 * rows))
     for ax in axes.flat:
         ax.axis("off")
     for ax, spec in zip(axes.flat, zoo.CATALOGUE):
-        ax.imshow(object_image(spec.name))
-        ax.set_title(f"{spec.name} ({spec.affordance})", fontsize=8)
-    fig.suptitle("dexvip-jax object zoo: 16 ContactDB objects, then 11 extra; affordance part in orange")
+        ax.imshow(object_image(spec.name, shapes="mesh", points=zoo.object_affordances(spec, "human")))
+        source = "mesh, human contacts" if meshes.has_mesh(spec.name) else f"parts, {spec.affordance}"
+        ax.set_title(f"{spec.name} ({source})", fontsize=8)
+    fig.suptitle("dexvip-jax objects under env.shapes=mesh: 17 GRAB meshes with the points GRAB's hands touched (green), "
+                 "10 from parts (labelled part orange)", fontsize=9)
     fig.tight_layout()
     save_figure(fig, path, dpi=80)
 

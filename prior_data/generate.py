@@ -5,6 +5,10 @@ installed myosuite package (``dexvip_jax/prior/mocap.py``), through the same pip
 writes ``prior_data/mocap.json`` (the priors only: GRAB's licence is research-only and its
 poses stay in the package).
 
+``affordances``: for the same objects, where the hands touched the object's collision pieces in
+those grasp frames, mapped to the catalogue's object frame, the densest half farthest-point
+sampled (``mocap.human_affordance``); writes ``prior_data/affordances.json`` (20 points and counts per object).
+
 ``synthetic``:
 
 DexVIP ran FrankMocap on ~26 HowTo100M frames per object; neither frames, FrankMocap's weights nor
@@ -17,6 +21,7 @@ Adroit target.
 
     python prior_data/generate.py synthetic  # writes prior_data/poses/<object>.json, prior_data/targets.json
     python prior_data/generate.py mocap      # writes prior_data/mocap.json (needs myosuite: make install)
+    python prior_data/generate.py affordances  # writes prior_data/affordances.json (needs myosuite)
 """
 
 import argparse
@@ -88,6 +93,22 @@ def mocap() -> int:
     return 0
 
 
+AFFORDANCE_NOTE = ("human-contact affordances: where GRAB's hands (research-only licence, as MyoSuite's MyoDM "
+                   "retargets them to MyoHand) touched each object's collision pieces in the grasp frames, in the "
+                   "catalogue's object frame (envs/meshes.py), farthest-point sampled; written by prior_data/generate.py "
+                   "affordances from the installed myosuite==2.12.2")
+
+
+def affordances() -> int:
+    out = {"note": AFFORDANCE_NOTE, "objects": {}}
+    for name in track(list(grab.OBJECTS), description="human-contact affordances"):
+        points, counts = grab.human_affordance(name, zoo.NUM_AFFORDANCE_POINTS)
+        out["objects"][name] = {**counts, "points": points.round(5).tolist()}
+    write_json_atomic(os.path.join(HERE, "affordances.json"), out)
+    print(f"wrote {len(out['objects'])} human-contact affordances to {os.path.join(HERE, 'affordances.json')}")
+    return 0
+
+
 def synthetic() -> int:
     targets = {"note": NOTE, "objects": {}}
     for i, spec in enumerate(track(zoo.CATALOGUE, description="building priors")):
@@ -111,8 +132,8 @@ def synthetic() -> int:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("which", choices=("synthetic", "mocap"))
-    return {"synthetic": synthetic, "mocap": mocap}[p.parse_args().which]()
+    p.add_argument("which", choices=("synthetic", "mocap", "affordances"))
+    return {"synthetic": synthetic, "mocap": mocap, "affordances": affordances}[p.parse_args().which]()
 
 
 if __name__ == "__main__":

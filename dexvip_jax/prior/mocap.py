@@ -24,6 +24,10 @@ import tempfile
 import mujoco
 import numpy as np
 
+from scipy.spatial import cKDTree
+
+from dexvip_jax.envs import meshes
+from dexvip_jax.envs import objects as zoo
 from dexvip_jax.envs.meshes import INSTALL, OBJECTS, package_dir
 from dexvip_jax.envs.meshes import motion_files as motions
 from dexvip_jax.errors import ConfigError
@@ -74,44 +78,80 @@ def _object_qpos(pose: np.ndarray, body_pos: np.ndarray) -> np.ndarray:
     return np.concatenate([pose[:3] - body_pos, [a, b, c]])
 
 
-def grasp_keypoints(m: mujoco.MjModel, robot: np.ndarray, obj: np.ndarray, rest_z: float, myo_obj: str):
-    """(n, 21, 3) world keypoints of the grasp frames of one motion, and how many frames it has.
+def _grasp_frames(m: mujoco.MjModel, robot: np.ndarray, obj: np.ndarray, rest_z: float, myo_obj: str):
+    """Yield ``(data, geoms)`` for each grasp frame of one motion: ``data`` posed at that frame,
+    ``geoms`` (ncon,) the object's geom in each contact with the MyoHand (-1: another contact).
 
     ``robot`` (T, 29) MyoHand joints, ``obj`` (T, 7) object pose, ``rest_z`` the object's height
     resting on the table."""
     d = mujoco.MjData(m)
     body = m.body(myo_obj).id
     hand_root = m.body_rootid[m.body("full_body").id]
-    ids = [m.joint(n).id if kind == "joint" else m.site(n).id for kind, n in KEYPOINTS]
-    out = []
     for q, pose in zip(robot, obj):
         if pose[2] - rest_z <= LIFT:
             continue
         d.qpos[:ROBOT_DOF] = q
         d.qpos[ROBOT_DOF:ROBOT_DOF + 6] = _object_qpos(pose, m.body_pos[body])
         mujoco.mj_forward(m, d)
-        bodies = m.geom_bodyid[np.stack([d.contact.geom1[: d.ncon], d.contact.geom2[: d.ncon]])] if d.ncon else np.zeros((2, 0), int)
+        pair = np.stack([d.contact.geom1[: d.ncon], d.contact.geom2[: d.ncon]]) if d.ncon else np.zeros((2, 0), int)
+        bodies = m.geom_bodyid[pair]
         roots = m.body_rootid[bodies]
-        if not (((bodies[0] == body) & (roots[1] == hand_root)) | ((bodies[1] == body) & (roots[0] == hand_root))).any():
-            continue
-        out.append([d.xanchor[i] if kind == "joint" else d.site_xpos[i] for (kind, _), i in zip(KEYPOINTS, ids)])
+        geoms = np.where((bodies[0] == body) & (roots[1] == hand_root), pair[0],
+                         np.where((bodies[1] == body) & (roots[0] == hand_root), pair[1], -1))
+        if (geoms >= 0).any():
+            yield d, geoms
+
+
+def grasp_keypoints(m: mujoco.MjModel, robot: np.ndarray, obj: np.ndarray, rest_z: float, myo_obj: str):
+    """(n, 21, 3) world keypoints of the grasp frames of one motion, and how many frames it has."""
+    ids = [m.joint(n).id if kind == "joint" else m.site(n).id for kind, n in KEYPOINTS]
+    out = [[d.xanchor[i] if kind == "joint" else d.site_xpos[i] for (kind, _), i in zip(KEYPOINTS, ids)]
+           for d, _ in _grasp_frames(m, robot, obj, rest_z, myo_obj)]
     return np.asarray(out, np.float64).reshape(-1, 21, 3), len(robot)
+
+
+def collision_pieces(m: mujoco.MjModel, myo_obj: str) -> dict[int, str]:
+    """The object's convex collision pieces in MyoDM's scene: geom id -> its mesh (``contact<i>``).
+    Its visual mesh also collides there, as its convex hull, which spans the mug's handle hole."""
+    body = m.body(myo_obj).id
+    return {g: m.mesh(int(m.geom_dataid[g])).name for g in range(m.ngeom)
+            if m.geom_bodyid[g] == body and m.geom_type[g] == mujoco.mjtGeom.mjGEOM_MESH
+            and m.mesh(int(m.geom_dataid[g])).name.startswith("contact")}
+
+
+def grasp_contacts(m: mujoco.MjModel, robot: np.ndarray, obj: np.ndarray, rest_z: float, myo_obj: str):
+    """(n, 3) the hand's contacts with the object's collision pieces over the grasp frames of one
+    motion, in the object's frame (the package's STL coordinates), and (n,) the piece of each."""
+    body = m.body(myo_obj).id
+    pieces = collision_pieces(m, myo_obj)
+    points, names = [], []
+    for d, geoms in _grasp_frames(m, robot, obj, rest_z, myo_obj):
+        for c, g in enumerate(geoms):
+            if int(g) in pieces:
+                points.append(d.xmat[body].reshape(3, 3).T @ (d.contact.pos[c] - d.xpos[body]))
+                names.append(pieces[int(g)])
+    return np.asarray(points, np.float64).reshape(-1, 3), np.asarray(names, str)
+
+
+def _motions(obj: str):
+    """Yield ``(path, robot, object pose, resting height)`` of each GRAB motion of ``obj``."""
+    pkg = package_dir()
+    for path in motions(obj, pkg):
+        with np.load(path) as z:
+            robot, pose, init = z["robot"], z["object"], z["object_init"]
+        if robot.shape[1:] != (ROBOT_DOF,) or pose.shape[1:] != (7,) or not np.isfinite(robot).all():
+            raise ConfigError(f"{path}: not a MyoDM reference (robot (T, {ROBOT_DOF}), object (T, 7)); reinstall myosuite==2.12.2")
+        yield path, robot, pose, min(float(init[2]), float(pose[:, 2].min()))
 
 
 def read(source: str, obj: str) -> tuple[np.ndarray, dict]:
     """(n, 21, 3) right-hand keypoints of every grasp frame of ``obj`` in the dataset, and where
     they came from (motions, frames kept of frames seen)."""
     parse(source)
-    pkg = package_dir()
-    files = motions(obj, pkg)
-    m = _model(pkg, OBJECTS[obj])
+    m = _model(package_dir(), OBJECTS[obj])
     poses, used, seen = [], [], 0
-    for path in files:
-        with np.load(path) as z:
-            robot, pose, init = z["robot"], z["object"], z["object_init"]
-        if robot.shape[1:] != (ROBOT_DOF,) or pose.shape[1:] != (7,) or not np.isfinite(robot).all():
-            raise ConfigError(f"{path}: not a MyoDM reference (robot (T, {ROBOT_DOF}), object (T, 7)); reinstall myosuite==2.12.2")
-        kp, n = grasp_keypoints(m, robot, pose, min(float(init[2]), float(pose[:, 2].min())), OBJECTS[obj])
+    for path, robot, pose, rest_z in _motions(obj):
+        kp, n = grasp_keypoints(m, robot, pose, rest_z, OBJECTS[obj])
         seen += n
         if len(kp):
             poses.append(kp)
@@ -119,3 +159,32 @@ def read(source: str, obj: str) -> tuple[np.ndarray, dict]:
     if not poses:
         raise ConfigError(f"no grasp frames (lifted and touched) of {obj} in GRAB; use the synthetic prior for it")
     return np.concatenate(poses), {"motions": used, "frames_seen": seen, "dataset": "GRAB via MyoSuite MyoDM"}
+
+
+def read_contacts(obj: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where GRAB's hands touched ``obj`` while holding it up: (n, 3) contact points in the
+    package's object frame and (n,) the collision piece of each, over all its motions."""
+    m = _model(package_dir(), OBJECTS[obj])
+    got = [grasp_contacts(m, robot, pose, rest_z, OBJECTS[obj]) for _, robot, pose, rest_z in _motions(obj)]
+    points, names = np.concatenate([p for p, _ in got]), np.concatenate([n for _, n in got])
+    if not len(points):
+        raise ConfigError(f"no hand contacts of {obj} in GRAB's grasp frames; keep its labelled affordance part")
+    return points, names
+
+
+DENSE_RADIUS = 0.01  # m: a contact is in a repeatedly touched region if many others lie this close
+
+
+def human_affordance(obj: str, k: int) -> tuple[np.ndarray, dict]:
+    """(k, 3) affordance points of ``obj`` in the catalogue frame, and the counts behind them.
+
+    GRAB's contacts (``read_contacts``), mapped by the mesh's fit (``meshes.load``); the densest half
+    (at least the median count of others within ``DENSE_RADIUS``) is farthest-point sampled. Sampling
+    all of them would spread the points by area: the mug's single brushes of its wall outweigh the
+    handle that holds 39% of all contacts (2 points of 20 on it, against 8 from the densest half)."""
+    points, pieces = read_contacts(obj)
+    points = meshes.load(obj).to_catalogue(points)
+    near = np.array([len(n) for n in cKDTree(points).query_ball_point(points, DENSE_RADIUS)])
+    names, counts = np.unique(pieces, return_counts=True)
+    return zoo.farthest_point_sampling(points[near >= np.median(near)], k), {
+        "contacts": int(len(points)), "contacts_per_piece": dict(zip(names.tolist(), counts.tolist()))}

@@ -1,0 +1,91 @@
+"""Mesh objects (``env.shapes=mesh``) against their primitive stand-ins; writes
+benchmarks/results/meshes_<device>.json.
+
+    python benchmarks/meshes.py                                   # all parts (2-core CPU: ~30 min)
+    python benchmarks/meshes.py --parts oracle,sps                # MuJoCo C only (~5 min)
+    python benchmarks/meshes.py --parts mjx --mjx-objects mug,apple,hammer --mjx-episodes 8
+
+* ``oracle``: the scripted grasp-and-lift on the 17 mesh objects x ``--episodes`` yaws at 1 kg on
+  MuJoCo C, both grasps (``pinch``, ``prior``), on meshes and on the primitives of the same objects;
+* ``sps``: env steps/s (batched env, random actions, the 17 objects) on MuJoCo C, both shapes;
+* ``mjx``: per mesh object (MJX compiles one mesh object per model), the oracle's planned actions
+  replayed on MuJoCo C and on MJX, per-episode success compared; wall times include compiles.
+
+Parts not run are kept from the existing JSON.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from dexvip_jax import bench, envs, oracle
+from dexvip_jax.cli import enable_compilation_cache
+from dexvip_jax.envs import meshes
+from dexvip_jax.files import result_path, write_result
+
+PARTS = ("oracle", "sps", "mjx")
+MESH_OBJECTS = ",".join(meshes.OBJECTS)
+
+
+def oracle_tables(episodes: int) -> dict:
+    out = {}
+    for shapes in ("mesh", "primitive"):
+        env = envs.load("grasp", backend="mujoco", objects=MESH_OBJECTS, shapes=shapes)
+        for grasp in ("pinch", "prior"):
+            t0 = time.perf_counter()
+            table = oracle.run(env, episodes, grasp=grasp)["objects"]
+            out[f"{shapes}/{grasp}"] = {"overall": table["overall"], "wall_s": time.perf_counter() - t0,
+                                        "objects": {k: v for k, v in table.items() if k != "overall"}}
+            print(f"oracle {shapes:9s} {grasp:5s} success {table['overall']['success']:5.1f}%  "
+                  f"stability {table['overall']['stability']:5.1f}%", flush=True)
+    return out
+
+
+def env_rates(batches: list[int], steps: int) -> list[dict]:
+    rows = []
+    for n in batches:
+        for shapes in ("primitive", "mesh"):
+            row = bench.bench_env("mujoco", n, steps, objects=MESH_OBJECTS, shapes=shapes)
+            rows.append(row)
+            print(f"env {shapes:9s} {n:4d} envs: {row['env_steps_per_s']:8.0f} steps/s", flush=True)
+    return rows
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
+    p.add_argument("--episodes", type=int, default=4, help="oracle episodes (yaws) per object")
+    p.add_argument("--batches", type=int, nargs="+", default=[64, 256])
+    p.add_argument("--steps", type=int, default=200, help="timed control steps per env")
+    p.add_argument("--mjx-objects", default="mug,apple,hammer")
+    p.add_argument("--mjx-episodes", type=int, default=8)
+    p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    args = p.parse_args()
+    parts = args.parts.split(",")
+    if not parts or any(x not in PARTS for x in parts) or min(args.episodes, args.mjx_episodes, args.steps, *args.batches) < 1:
+        print(f"error: --parts takes {', '.join(PARTS)}; --episodes, --mjx-episodes, --steps and --batches must be >= 1",
+              file=sys.stderr)
+        return 2
+    enable_compilation_cache(on_cpu=True)
+    device = bench.device_info()
+    path = result_path(args.out, "meshes", device)
+    result = json.load(open(path)) if os.path.exists(path) else {}
+    result.update(device=device, objects=list(meshes.OBJECTS), object_mass_kg=1.0)
+    if "oracle" in parts:
+        result["oracle"] = {"episodes_per_object": args.episodes, **oracle_tables(args.episodes)}
+    if "sps" in parts:
+        result["env_steps_per_s"] = env_rates(args.batches, args.steps)
+    if "mjx" in parts:
+        runs = [oracle.backend_agreement(name, args.mjx_episodes, shapes="mesh") for name in args.mjx_objects.split(",")]
+        same = sum(r["success_agreement"] * len(r["mujoco"]["success"]) for r in runs)
+        total = sum(len(r["mujoco"]["success"]) for r in runs)
+        result["backend_agreement"] = {"episodes": total, "success_agreement": same / total, "runs": runs}
+        print(f"MuJoCo C vs MJX on meshes, same plans: success agrees in {same:.0f} of {total} episodes", flush=True)
+    print("wrote", write_result(args.out, "meshes", result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
