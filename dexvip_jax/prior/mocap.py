@@ -133,10 +133,16 @@ def grasp_contacts(m: mujoco.MjModel, robot: np.ndarray, obj: np.ndarray, rest_z
     return np.asarray(points, np.float64).reshape(-1, 3), np.asarray(names, str)
 
 
-def _motions(obj: str):
-    """Yield ``(path, robot, object pose, resting height)`` of each GRAB motion of ``obj``."""
+def _scene(obj: str) -> tuple[mujoco.MjModel, list[str]]:
+    """MyoDM's scene with ``obj`` and its GRAB motion files (an object GRAB lacks fails first)."""
     pkg = package_dir()
-    for path in motions(obj, pkg):
+    files = motions(obj, pkg)
+    return _model(pkg, OBJECTS[obj]), files
+
+
+def _motions(files: list[str]):
+    """Yield ``(path, robot, object pose, resting height)`` of each GRAB motion file."""
+    for path in files:
         with np.load(path) as z:
             robot, pose, init = z["robot"], z["object"], z["object_init"]
         if robot.shape[1:] != (ROBOT_DOF,) or pose.shape[1:] != (7,) or not np.isfinite(robot).all():
@@ -148,9 +154,9 @@ def read(source: str, obj: str) -> tuple[np.ndarray, dict]:
     """(n, 21, 3) right-hand keypoints of every grasp frame of ``obj`` in the dataset, and where
     they came from (motions, frames kept of frames seen)."""
     parse(source)
-    m = _model(package_dir(), OBJECTS[obj])
+    m, files = _scene(obj)
     poses, used, seen = [], [], 0
-    for path, robot, pose, rest_z in _motions(obj):
+    for path, robot, pose, rest_z in _motions(files):
         kp, n = grasp_keypoints(m, robot, pose, rest_z, OBJECTS[obj])
         seen += n
         if len(kp):
@@ -164,8 +170,8 @@ def read(source: str, obj: str) -> tuple[np.ndarray, dict]:
 def read_contacts(obj: str) -> tuple[np.ndarray, np.ndarray]:
     """Where GRAB's hands touched ``obj`` while holding it up: (n, 3) contact points in the
     package's object frame and (n,) the collision piece of each, over all its motions."""
-    m = _model(package_dir(), OBJECTS[obj])
-    got = [grasp_contacts(m, robot, pose, rest_z, OBJECTS[obj]) for _, robot, pose, rest_z in _motions(obj)]
+    m, files = _scene(obj)
+    got = [grasp_contacts(m, robot, pose, rest_z, OBJECTS[obj]) for _, robot, pose, rest_z in _motions(files)]
     points, names = np.concatenate([p for p, _ in got]), np.concatenate([n for _, n in got])
     if not len(points):
         raise ConfigError(f"no hand contacts of {obj} in GRAB's grasp frames; keep its labelled affordance part")
