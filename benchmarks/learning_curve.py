@@ -5,7 +5,8 @@
 Success is the paper's (held, ``rewards.held``, for all of the last 50 steps): the curve of
 ``eval/success`` and ``eval/posture`` (the final pose's) during training, the share of training steps
 with the pose gate open (``env/gate_open``), the env steps and wall time to the first 10% and 50%, and a
-final evaluation with ``--eval-episodes`` per object and the 1 N stability forces.
+final evaluation with ``--eval-episodes`` per object and the 1 N stability forces, per object and per
+object group (ContactDB-16, the other 11).
 
 The run itself (checkpoints, TensorBoard) goes to runs/curve-<preset>-<method>/ (not committed);
 the summary and the per-update returns go to benchmarks/results/curve_<preset>_<method>_<device>.json and
@@ -20,7 +21,7 @@ import sys
 
 from dexvip_jax import bench, config, training
 from dexvip_jax.cli import enable_compilation_cache
-from dexvip_jax.evaluate import evaluate_checkpoint
+from dexvip_jax.evaluate import evaluate_checkpoint, group_means
 from dexvip_jax.files import write_result, write_text_atomic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,6 +66,7 @@ def main() -> int:
               "to_success": _first_reaching(rows, (0.1, 0.5), cfg.steps_per_update)}
     final = evaluate_checkpoint(run_dir, args.eval_episodes)
     result["final_evaluation"] = {k: final[k] for k in ("episodes_per_object", "force_newtons", "objects")}
+    result["final_evaluation"]["groups"] = group_means(final["objects"], cfg.env.objects)
     write_text_atomic(os.path.join(ROOT, "benchmarks", "results", f"eval_{name}.md"), final["markdown"] + "\n")
     print(final["markdown"])
     out = write_result(os.path.join(ROOT, "benchmarks", "results"), f"curve_{name}", result)

@@ -2,7 +2,7 @@
 GRAFF and DexVIP learn from their reward alone (no oracle starts), seeds paired, with 95%
 intervals on DexVIP - GRAFF in success, posture and steps to GRAFF's final success.
 
-    python benchmarks/paper_protocol.py [--parts 0:5] [--assist none|starts] [--curriculum steps|held]
+    python benchmarks/paper_protocol.py [--parts 0:5] [--assist none|starts] [--curriculum steps|held|held0]
                                         [--total-steps N] [--tag TAG] [--out runs/protocol]
 
 The budget (``BUDGET``): the mug alone (the one object PPO had lifted from reward alone before),
@@ -14,7 +14,9 @@ ramped to full over the first 1.6M steps, 5 evaluations of 40 episodes. Tried fi
 heavy, 0% at full weight; the apple alone, 3M steps, the ramp over 2.4M: held on up to 3% of
 steps, stopped at 0.6M. ``--curriculum held`` (every method alike) lets the weight rise at the
 rate of a ramp over 1.2M steps only after updates whose training steps held the object on at least
-5% (``gravity_curriculum``), where 10% success at that weight needs at least 2.5%. Each part
+5% (``gravity_curriculum``), where 10% success at that weight needs at least 2.5%. ``held0`` is
+the same from a weightless object (``gravity_start=0``), as Isaac Lab's Dexsuite lift starts its
+gravity curriculum: any touch that raises the object 2 cm off the table is a hold. Each part
 ``a:b`` trains seeds a..b-1 as one `dexvip paper` program in ``<out>/<name>-seeds<a>-<b-1>`` (resumed if
 it was interrupted: run the same command again), then the parts combine into one report
 (``paper.combine``; a sweep's lanes never mix, so a seed's run is the same kind of run in any
@@ -36,7 +38,9 @@ from dexvip_jax.files import write_result, write_text_atomic
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUDGET = {"quick": True, "methods": ("graff", "dexvip"), "objects": "mug", "total_steps": 2_000_000,
           "episodes": 40, "evals": 5, "demo_budgets": (), "overrides": ("gravity_ramp_steps=1600000",)}
-CURRICULA = {"steps": (), "held": ("gravity_curriculum=held", "gravity_held_share=0.05", "gravity_ramp_steps=1200000")}
+CURRICULA = {"steps": (), "held": ("gravity_curriculum=held", "gravity_held_share=0.05", "gravity_ramp_steps=1200000"),
+             "held0": ("gravity_curriculum=held", "gravity_held_share=0.05", "gravity_ramp_steps=1200000",
+                       "gravity_start=0")}
 
 
 def parts(text: str) -> list[tuple[int, int]]:
@@ -54,7 +58,7 @@ def main() -> int:
     p.add_argument("--parts", default="0:5", help="seed ranges a:b, each one program (default one: 0:5)")
     p.add_argument("--assist", choices=tuple(paper.PROTOCOLS), default="none")
     p.add_argument("--curriculum", choices=tuple(CURRICULA), default="steps",
-                   help="the gravity curriculum: linear in steps, or rising with the held share")
+                   help="the gravity curriculum: linear in steps, or rising with the held share (held0: from weightless)")
     p.add_argument("--total-steps", type=int, help="env steps per run instead of the budget's (named in the result)")
     p.add_argument("--tag", default="", help="added to the result's name (a rerun under changed code)")
     p.add_argument("--out", default=os.path.join(ROOT, "runs", "protocol"))

@@ -3,9 +3,10 @@
     python benchmarks/peer_brax_ppo.py [--steps 2000000] [--episodes 50] [--name NAME]
 
 Both train the cpu preset's env (4 objects, MuJoCo C, DexVIP's reward, the preset's demonstration
-starts, recorded once and shared) for ``--steps`` env steps with 64 envs x 32-step unrolls, 4
-epochs of 4 minibatches, lr 1e-4, gamma 0.99, GAE 0.95, clip 0.2, grad norm 0.5, entropy 0.001,
-512-512 tanh MLPs, a Gaussian policy with a learned log-std, and normalised observations. Brax trains through ``wrappers.wrap_for_brax``
+starts, recorded once and shared) for ``--steps`` env steps with the preset's PPO settings, read
+from ``config.build("cpu")`` for both (today 64 envs x 32-step unrolls, 2 epochs of 4 minibatches,
+lr 1e-4, gamma 0.99, GAE 0.95, clip 0.2, grad norm 0.5, entropy 0.001, 256-256 tanh MLPs), a
+Gaussian policy with a learned log-std, and normalised observations. Brax trains through ``wrappers.wrap_for_brax``
 (fresh resets; Brax's own wrapper replays each env's first state). Then the project's evaluator
 (``evaluate.make_evaluator``: held for the last 50 of 200 steps, then the 1 N force test) scores
 both policies on the same ``--episodes`` per object. What Brax's PPO cannot express is listed in

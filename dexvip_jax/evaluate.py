@@ -140,6 +140,18 @@ def summarize(per_episode: dict, objs: np.ndarray, names) -> dict:
     return out
 
 
+def group_means(table: dict, names) -> dict:
+    """Per object group (ContactDB-16, the other 11) the mean over its objects of each of
+    ``summarize``'s figures, as the paper splits its tables; groups without an object are left out."""
+    out = {}
+    for g in ("contactdb16", "extra11"):
+        members = [table[n] for n in names if zoo.get(n).group == g]
+        if members:
+            out[g] = {k: (float(np.mean(v)) if (v := [m[k] for m in members if m[k] is not None]) else None)
+                      for k in members[0]}
+    return out
+
+
 def markdown(table: dict, names) -> str:
     groups = {n: zoo.get(n).group for n in names}
     touch = "touch_share" in table["overall"]

@@ -33,8 +33,7 @@ import numpy as np
 
 from dexvip_jax import config as cfg_lib
 from dexvip_jax import sweep, targets
-from dexvip_jax.envs import objects as zoo
-from dexvip_jax.evaluate import evaluate_checkpoint
+from dexvip_jax.evaluate import evaluate_checkpoint, group_means
 from dexvip_jax.errors import ConfigError
 from dexvip_jax.experiments.methods import COMPARED as METHODS  # aff_only == graff here
 from dexvip_jax.experiments.methods import SHAPING
@@ -268,15 +267,14 @@ def _mean_std(values) -> dict:
 def aggregate(summary: dict, runs, base) -> dict:
     """Mean +- std over seeds per method: overall metrics, per object group, success curves."""
     by_id = {r["id"]: r for r in summary["configs"]}
-    groups = {g: [n for n in base.env.objects if zoo.get(n).group == g] for g in ("contactdb16", "extra11")}
     methods = {}
     for m in dict.fromkeys(c.method for _, c in runs):
         ids = [cid for cid, c in runs if c.method == m]
         evals = [by_id[cid]["protocol"] for cid in ids]
         curves = [by_id[cid]["protocol_success"] for cid in ids]
         overall = {k: _mean_std([e["overall"][k] for e in evals]) for k in METRICS}
-        split = {g: {k: _mean_std([np.mean([e[n][k] for n in names]) for e in evals]) for k in METRICS}
-                 for g, names in groups.items() if names}
+        per_seed = [group_means(e, base.env.objects) for e in evals]
+        split = {g: {k: _mean_std([s[g][k] for s in per_seed]) for k in METRICS} for g in per_seed[0]}
         steps = [s for s, _ in curves[0]]
         succ = np.array([[v for _, v in c] for c in curves])
         methods[m] = {"label": LABELS[m], "runs": ids, "overall": overall, "groups": split,

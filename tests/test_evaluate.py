@@ -12,7 +12,7 @@ from test_ppo import _params, small_config
 
 from dexvip_jax import config, envs, training
 from dexvip_jax.cli import main
-from dexvip_jax.evaluate import FORCE_STEPS, episode_metrics, summarize
+from dexvip_jax.evaluate import FORCE_STEPS, episode_metrics, group_means, summarize
 from dexvip_jax.rewards import HOLD_STEPS
 from dexvip_jax.ppo.train import make_train, settings_from
 
@@ -68,6 +68,16 @@ def test_touch_and_gate_shares_are_means_over_held_steps_only():
                       np.array([0, 0, 1, 1]), ["mug", "apple"])
     assert table["mug"]["touch_share"] == pytest.approx(50.0) and table["apple"]["touch_share"] is None
     assert table["overall"]["touch_share"] == pytest.approx(50.0)  # the objects that held at all
+
+
+def test_group_means_split_contactdb16_from_the_other_11():
+    # mug and apple are ContactDB objects, jug and bottle are not: each group averages its own.
+    table = {"mug": {"success": 80.0, "touch_share": None}, "apple": {"success": 40.0, "touch_share": 20.0},
+             "jug": {"success": 10.0, "touch_share": None}, "bottle": {"success": 0.0, "touch_share": None}}
+    split = group_means(table, ["mug", "apple", "jug", "bottle"])
+    assert split["contactdb16"] == {"success": pytest.approx(60.0), "touch_share": pytest.approx(20.0)}
+    assert split["extra11"] == {"success": pytest.approx(5.0), "touch_share": None}
+    assert set(group_means(table, ["mug"])) == {"contactdb16"}  # a group with no object is left out
 
 
 def test_object_force_moves_the_object_in_its_direction():
