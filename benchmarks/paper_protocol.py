@@ -40,9 +40,8 @@ from dexvip_jax.files import write_result, write_text_atomic
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUDGET = {"quick": True, "methods": ("graff", "dexvip"), "objects": "mug", "total_steps": 2_000_000,
           "episodes": 40, "evals": 5, "demo_budgets": (), "overrides": ("gravity_ramp_steps=1600000",)}
-CURRICULA = {"steps": (), "held": ("gravity_curriculum=held", "gravity_held_share=0.05", "gravity_ramp_steps=1200000"),
-             "held0": ("gravity_curriculum=held", "gravity_held_share=0.05", "gravity_ramp_steps=1200000",
-                       "gravity_start=0")}
+CURRICULA = {"steps": (), "held": ("gravity_curriculum=held", "gravity_held_share=0.05", "gravity_ramp_steps=1200000")}
+CURRICULA["held0"] = CURRICULA["held"] + ("gravity_start=0",)
 
 
 def parts(text: str) -> list[tuple[int, int]]:

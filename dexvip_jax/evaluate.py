@@ -124,31 +124,32 @@ PERCENT = ("success", "stability", "functionality", "touch_share", "gate_open_sh
 HELD_ONLY = ("touch_share", "gate_open_share")  # means over held steps: none where nothing was held
 
 
+def _known_mean(values):
+    """The mean of the values that are neither None nor NaN; None when there are none."""
+    values = [v for v in values if v is not None and not np.isnan(v)]
+    return float(np.mean(values)) if values else None
+
+
 def summarize(per_episode: dict, objs: np.ndarray, names) -> dict:
     """Per-object means (shares in percent, posture as it is) and the overall mean over objects.
     The touch figures average the episodes that held at all; with none, they are None."""
-
-    def mean(values):
-        values = [v for v in values if v is not None and not np.isnan(v)]
-        return float(np.mean(values)) if values else None
-
     out = {}
     for i, name in enumerate(names):
         mask = objs == i
-        out[name] = {k: mean(np.asarray(v)[mask] * (100 if k in PERCENT else 1)) for k, v in per_episode.items()}
-    out["overall"] = {k: mean([out[n][k] for n in names]) for k in per_episode}
+        out[name] = {k: _known_mean(np.asarray(v)[mask] * (100 if k in PERCENT else 1)) for k, v in per_episode.items()}
+    out["overall"] = {k: _known_mean([out[n][k] for n in names]) for k in per_episode}
     return out
 
 
 def group_means(table: dict, names) -> dict:
     """Per object group (ContactDB-16, the other 11) the mean over its objects of each of
-    ``summarize``'s figures, as the paper splits its tables; groups without an object are left out."""
+    ``summarize``'s figures, as ``overall`` is over all, the way the paper splits its tables;
+    groups without an object are left out."""
     out = {}
     for g in ("contactdb16", "extra11"):
-        members = [table[n] for n in names if zoo.get(n).group == g]
+        members = [n for n in names if zoo.get(n).group == g]
         if members:
-            out[g] = {k: (float(np.mean(v)) if (v := [m[k] for m in members if m[k] is not None]) else None)
-                      for k in members[0]}
+            out[g] = {k: _known_mean([table[n][k] for n in members]) for k in table[members[0]]}
     return out
 
 
