@@ -4,12 +4,16 @@ benchmarks/results/meshes_<device>.json.
     python benchmarks/meshes.py                                   # all parts (2-core CPU: ~30 min)
     python benchmarks/meshes.py --parts oracle,sps                # MuJoCo C only (~5 min)
     python benchmarks/meshes.py --parts mjx --mjx-objects mug,apple,hammer --mjx-episodes 8
+    python benchmarks/meshes.py --parts mjx --mjx-grasp prior      # the same for the whole-hand grasp
+    python benchmarks/meshes.py --parts trace --trace mug:5,6       # where the backends part (~3 min)
 
 * ``oracle``: the scripted grasp-and-lift on the 17 mesh objects x ``--episodes`` yaws at 1 kg on
   MuJoCo C, both grasps (``pinch``, ``prior``), on meshes and on the primitives of the same objects;
 * ``sps``: env steps/s (batched env, random actions, the 17 objects) on MuJoCo C, both shapes;
 * ``mjx``: per mesh object (MJX compiles one mesh object per model), the oracle's planned actions
-  replayed on MuJoCo C and on MJX, per-episode success compared; wall times include compiles.
+  replayed on MuJoCo C and on MJX, per-episode success compared; wall times include compiles;
+* ``trace``: for ``--trace OBJECT:EPISODES`` of that plan, the steps each backend's grasp let go
+  and the object's height, through ``env.step`` alone (``oracle.backend_traces``).
 
 Parts not run are kept from the existing JSON.
 """
@@ -25,7 +29,7 @@ from dexvip_jax.cli import enable_compilation_cache
 from dexvip_jax.envs import meshes
 from dexvip_jax.files import result_path, write_result
 
-PARTS = ("oracle", "sps", "mjx")
+PARTS = ("oracle", "sps", "mjx", "trace")
 MESH_OBJECTS = ",".join(meshes.OBJECTS)
 
 
@@ -61,12 +65,18 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=200, help="timed control steps per env")
     p.add_argument("--mjx-objects", default="mug,apple,hammer")
     p.add_argument("--mjx-episodes", type=int, default=8)
+    p.add_argument("--mjx-grasp", choices=("pinch", "prior"), default="pinch",
+                   help="the oracle's grasp for --parts mjx (prior: the whole hand; kept as backend_agreement_prior)")
+    p.add_argument("--trace", default="mug:5,6", help="OBJECT:EPISODES of the mjx plan for --parts trace")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
     parts = args.parts.split(",")
-    if not parts or any(x not in PARTS for x in parts) or min(args.episodes, args.mjx_episodes, args.steps, *args.batches) < 1:
-        print(f"error: --parts takes {', '.join(PARTS)}; --episodes, --mjx-episodes, --steps and --batches must be >= 1",
-              file=sys.stderr)
+    trace_obj, _, picks = args.trace.partition(":")
+    picks = picks.split(",")
+    if (not parts or any(x not in PARTS for x in parts) or min(args.episodes, args.mjx_episodes, args.steps, *args.batches) < 1
+            or not all(x.isdigit() and int(x) < args.mjx_episodes for x in picks)):
+        print(f"error: --parts takes {', '.join(PARTS)}; --episodes, --mjx-episodes, --steps and --batches must be >= 1; "
+              f"--trace takes OBJECT:EPISODES with episodes below --mjx-episodes, e.g. mug:5,6", file=sys.stderr)
         return 2
     enable_compilation_cache(on_cpu=True)
     device = bench.device_info()
@@ -78,11 +88,19 @@ def main() -> int:
     if "sps" in parts:
         result["env_steps_per_s"] = env_rates(args.batches, args.steps)
     if "mjx" in parts:
-        runs = [oracle.backend_agreement(name, args.mjx_episodes, shapes="mesh") for name in args.mjx_objects.split(",")]
+        runs = [oracle.backend_agreement(name, args.mjx_episodes, grasp=args.mjx_grasp, shapes="mesh")
+                for name in args.mjx_objects.split(",")]
         same = sum(r["success_agreement"] * len(r["mujoco"]["success"]) for r in runs)
         total = sum(len(r["mujoco"]["success"]) for r in runs)
-        result["backend_agreement"] = {"episodes": total, "success_agreement": same / total, "runs": runs}
-        print(f"MuJoCo C vs MJX on meshes, same plans: success agrees in {same:.0f} of {total} episodes", flush=True)
+        key = "backend_agreement" + ("" if args.mjx_grasp == "pinch" else "_prior")
+        result[key] = {"episodes": total, "success_agreement": same / total, "runs": runs}
+        print(f"MuJoCo C vs MJX on meshes, {args.mjx_grasp} grasp, same plans: success agrees in {same:.0f} of {total} "
+              "episodes", flush=True)
+    if "trace" in parts:
+        result["backend_traces"] = oracle.backend_traces(trace_obj, args.mjx_episodes, [int(x) for x in picks], shapes="mesh")
+        for row in result["backend_traces"]["episodes"]:
+            print(f"{trace_obj} episode {row['episode']}: " + "; ".join(
+                f"{b} success {row[b]['success']}, let go at {row[b]['dropped_at']}" for b in ("mujoco", "mjx")), flush=True)
     print("wrote", write_result(args.out, "meshes", result))
     return 0
 

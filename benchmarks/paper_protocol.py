@@ -3,7 +3,7 @@ GRAFF and DexVIP learn from their reward alone (no oracle starts), seeds paired,
 intervals on DexVIP - GRAFF in success, posture and steps to GRAFF's final success.
 
     python benchmarks/paper_protocol.py [--parts 0:5] [--assist none|starts] [--curriculum steps|held|held0]
-                                        [--total-steps N] [--tag TAG] [--out runs/protocol]
+                                        [--objects LIST] [--total-steps N] [--tag TAG] [--out runs/protocol]
 
 The budget (``BUDGET``): the mug alone (the one object PPO had lifted from reward alone before),
 2M env steps per run, the cpu preset's PPO (2 epochs of 256-256 MLPs since 2026-12-04; the
@@ -17,14 +17,14 @@ rate of a ramp over 1.2M steps only after updates whose training steps held the 
 5% (``gravity_curriculum``), where 10% success at that weight needs at least 2.5%. ``held0`` is
 the same from a weightless object (``gravity_start=0``), as Isaac Lab's Dexsuite lift starts its
 gravity curriculum: any touch that raises the object 2 cm off the table is a hold. It is the one
-budget that has lifted from the reward alone (2026-12-06, 5 seeds: GRAFF 23.5%, DexVIP 3.5%;
+budget that has lifted from the reward alone (2026-12-06, 10 seeds: GRAFF 11.8%, DexVIP 10.5%;
 ``paper_protocol_held0*``). Each part
 ``a:b`` trains seeds a..b-1 as one `dexvip paper` program in ``<out>/<name>-seeds<a>-<b-1>`` (resumed if
 it was interrupted: run the same command again), then the parts combine into one report
 (``paper.combine``; a sweep's lanes never mix, so a seed's run is the same kind of run in any
 part). Writes benchmarks/results/<name>_<device>.json and <name>.md, and the curves to
 docs/<name>_curves.png; <name> is paper_protocol, with _assisted for ``--assist starts``, _held
-for ``--curriculum held``, _<K>k for ``--total-steps`` and _<TAG> for ``--tag``.
+for ``--curriculum held``, _<objects> for ``--objects``, _<K>k for ``--total-steps`` and _<TAG> for ``--tag``.
 """
 
 import argparse
@@ -60,15 +60,18 @@ def main() -> int:
     p.add_argument("--assist", choices=tuple(paper.PROTOCOLS), default="none")
     p.add_argument("--curriculum", choices=tuple(CURRICULA), default="steps",
                    help="the gravity curriculum: linear in steps, or rising with the held share (held0: from weightless)")
+    p.add_argument("--objects", help="objects instead of the budget's mug (named in the result), e.g. apple")
     p.add_argument("--total-steps", type=int, help="env steps per run instead of the budget's (named in the result)")
     p.add_argument("--tag", default="", help="added to the result's name (a rerun under changed code)")
     p.add_argument("--out", default=os.path.join(ROOT, "runs", "protocol"))
     args = p.parse_args()
     enable_compilation_cache(on_cpu=True)
-    budget = {**BUDGET, **({"total_steps": args.total_steps} if args.total_steps else {})}
+    budget = {**BUDGET, **({"total_steps": args.total_steps} if args.total_steps else {}),
+              **({"objects": args.objects} if args.objects else {})}
     budget["overrides"] += CURRICULA[args.curriculum]
     name = ("paper_protocol" + ("" if args.assist == "none" else "_assisted")
             + ("" if args.curriculum == "steps" else f"_{args.curriculum}")
+            + (f"_{args.objects.replace(',', '-')}" if args.objects else "")
             + (f"_{args.total_steps // 1000}k" if args.total_steps else "") + (f"_{args.tag}" if args.tag else ""))
     dirs = []
     for a, b in parts(args.parts):

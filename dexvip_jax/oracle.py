@@ -91,6 +91,33 @@ def backend_agreement(objects: str, episodes: int, grasp: str = "pinch", **env_o
             "success_agreement": float(same), **runs}
 
 
+def backend_traces(objects: str, episodes: int, picks: list[int], grasp: str = "pinch", **env_options) -> dict:
+    """Where the backends part on episodes ``picks`` of ``backend_agreement``'s plan (of ``episodes``
+    yaws), replayed through ``env.step`` alone (no force phases, a batch of ``len(picks)``): per
+    backend, whether the grasp held over the last ``HOLD_STEPS`` steps, the steps it did not hold
+    once first held, and the object's height; and the largest joint-state gap over time."""
+    traces, actions = {}, None
+    for backend in ("mujoco", "mjx"):
+        env = envs.load("grasp", backend=backend, objects=objects, **env_options)
+        objs, yaws = evaluate.protocol(len(env.config.objects), episodes)
+        if actions is None:
+            actions = plan_actions(env, objs, yaws, env.config.episode_length, grasp=grasp)[picks]
+        traces[backend] = demonstrations(env, objs[picks], yaws[picks], actions)
+    out = []
+    for i, e in enumerate(picks):
+        row = {"episode": e}
+        for backend, d in traces.items():
+            held = d["held"][i]
+            first = int(np.argmax(held)) if held.any() else None
+            row[backend] = {"success": bool(d["success"][i]), "first_held": first,
+                            "dropped_at": [] if first is None else [int(t) for t in np.flatnonzero(~held[first:]) + first],
+                            "object_z_every_20": np.round(d["qpos"][i, ::20, len(scene.JOINTS) + 2], 4).tolist()}
+        gap = np.abs(traces["mujoco"]["qpos"][i] - traces["mjx"]["qpos"][i]).max(axis=1)
+        row["max_qpos_gap_every_20"] = np.round(gap[::20], 4).tolist()
+        out.append(row)
+    return {"objects": objects, "episodes_per_object": episodes, "grasp": grasp, **env_options, "episodes": out}
+
+
 def demonstrations(env, objs: np.ndarray, yaws: np.ndarray, actions: np.ndarray) -> dict:
     """Replay ``actions`` (E, T, nu) from reset at (object, yaw) and record the episodes."""
 
