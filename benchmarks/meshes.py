@@ -3,6 +3,7 @@ benchmarks/results/meshes_<device>.json.
 
     python benchmarks/meshes.py                                   # all parts (2-core CPU: ~30 min)
     python benchmarks/meshes.py --parts oracle,sps                # MuJoCo C only (~5 min)
+    python benchmarks/meshes.py --parts mjx-sps                   # MJX, 17 objects in one model
     python benchmarks/meshes.py --parts mjx --mjx-objects mug,apple,hammer --mjx-episodes 8
     python benchmarks/meshes.py --parts mjx --mjx-grasp prior      # the same for the whole-hand grasp
     python benchmarks/meshes.py --parts trace --trace mug:5,6       # where the backends part (~3 min)
@@ -10,8 +11,10 @@ benchmarks/results/meshes_<device>.json.
 * ``oracle``: the scripted grasp-and-lift on the 17 mesh objects x ``--episodes`` yaws at 1 kg on
   MuJoCo C, both grasps (``pinch``, ``prior``), on meshes and on the primitives of the same objects;
 * ``sps``: env steps/s (batched env, random actions, the 17 objects) on MuJoCo C, both shapes;
-* ``mjx``: per mesh object (MJX compiles one mesh object per model), the oracle's planned actions
-  replayed on MuJoCo C and on MJX, per-episode success compared; wall times include compiles;
+* ``mjx-sps``: the same on MJX (all 17 meshes in one compiled model, ``envs/mjx_meshes.py``), with
+  its compile time;
+* ``mjx``: the oracle's planned actions for ``--mjx-objects`` x ``--mjx-episodes`` yaws replayed on
+  MuJoCo C and on MJX (one model for all), per-episode success compared; wall times include compiles;
 * ``trace``: for ``--trace OBJECT:EPISODES`` of that plan, the steps each backend's grasp let go
   and the object's height, through ``env.step`` alone (``oracle.backend_traces``).
 
@@ -29,7 +32,7 @@ from dexvip_jax.cli import enable_compilation_cache
 from dexvip_jax.envs import meshes
 from dexvip_jax.files import result_path, write_result
 
-PARTS = ("oracle", "sps", "mjx", "trace")
+PARTS = ("oracle", "sps", "mjx-sps", "mjx", "trace")
 MESH_OBJECTS = ",".join(meshes.OBJECTS)
 
 
@@ -47,13 +50,14 @@ def oracle_tables(episodes: int) -> dict:
     return out
 
 
-def env_rates(batches: list[int], steps: int) -> list[dict]:
+def env_rates(backend: str, batches: list[int], steps: int) -> list[dict]:
     rows = []
     for n in batches:
         for shapes in ("primitive", "mesh"):
-            row = bench.bench_env("mujoco", n, steps, objects=MESH_OBJECTS, shapes=shapes)
+            row = bench.bench_env(backend, n, steps, objects=MESH_OBJECTS, shapes=shapes)
             rows.append(row)
-            print(f"env {shapes:9s} {n:4d} envs: {row['env_steps_per_s']:8.0f} steps/s", flush=True)
+            print(f"env {backend:6s} {shapes:9s} {n:4d} envs: {row['env_steps_per_s']:8.0f} steps/s, "
+                  f"compile {row['compile_s']:.0f} s", flush=True)
     return rows
 
 
@@ -63,6 +67,8 @@ def main() -> int:
     p.add_argument("--episodes", type=int, default=4, help="oracle episodes (yaws) per object")
     p.add_argument("--batches", type=int, nargs="+", default=[64, 256])
     p.add_argument("--steps", type=int, default=200, help="timed control steps per env")
+    p.add_argument("--mjx-batches", type=int, nargs="+", default=[16], help="envs for --parts mjx-sps")
+    p.add_argument("--mjx-steps", type=int, default=20, help="timed control steps per env for --parts mjx-sps")
     p.add_argument("--mjx-objects", default="mug,apple,hammer")
     p.add_argument("--mjx-episodes", type=int, default=8)
     p.add_argument("--mjx-grasp", choices=("pinch", "prior"), default="pinch",
@@ -73,9 +79,9 @@ def main() -> int:
     parts = args.parts.split(",")
     trace_obj, _, picks = args.trace.partition(":")
     picks = picks.split(",")
-    if (not parts or any(x not in PARTS for x in parts) or min(args.episodes, args.mjx_episodes, args.steps, *args.batches) < 1
+    if (not parts or any(x not in PARTS for x in parts) or min(args.episodes, args.mjx_episodes, args.steps, args.mjx_steps, *args.batches, *args.mjx_batches) < 1
             or not all(x.isdigit() and int(x) < args.mjx_episodes for x in picks)):
-        print(f"error: --parts takes {', '.join(PARTS)}; --episodes, --mjx-episodes, --steps and --batches must be >= 1; "
+        print(f"error: --parts takes {', '.join(PARTS)}; --episodes, --mjx-episodes, --steps, --mjx-steps, --batches and --mjx-batches must be >= 1; "
               f"--trace takes OBJECT:EPISODES with episodes below --mjx-episodes, e.g. mug:5,6", file=sys.stderr)
         return 2
     enable_compilation_cache(on_cpu=True)
@@ -86,14 +92,15 @@ def main() -> int:
     if "oracle" in parts:
         result["oracle"] = {"episodes_per_object": args.episodes, **oracle_tables(args.episodes)}
     if "sps" in parts:
-        result["env_steps_per_s"] = env_rates(args.batches, args.steps)
+        result["env_steps_per_s"] = env_rates("mujoco", args.batches, args.steps)
+    if "mjx-sps" in parts:
+        result["mjx_env_steps_per_s"] = env_rates("mjx", args.mjx_batches, args.mjx_steps)
     if "mjx" in parts:
-        runs = [oracle.backend_agreement(name, args.mjx_episodes, grasp=args.mjx_grasp, shapes="mesh")
-                for name in args.mjx_objects.split(",")]
-        same = sum(r["success_agreement"] * len(r["mujoco"]["success"]) for r in runs)
-        total = sum(len(r["mujoco"]["success"]) for r in runs)
+        run = oracle.backend_agreement(args.mjx_objects, args.mjx_episodes, grasp=args.mjx_grasp, shapes="mesh")
+        total = len(run["mujoco"]["success"])
+        same = run["success_agreement"] * total
         key = "backend_agreement" + ("" if args.mjx_grasp == "pinch" else "_prior")
-        result[key] = {"episodes": total, "success_agreement": same / total, "runs": runs}
+        result[key] = {"episodes": total, "success_agreement": run["success_agreement"], "run": run}
         print(f"MuJoCo C vs MJX on meshes, {args.mjx_grasp} grasp, same plans: success agrees in {same:.0f} of {total} "
               "episodes", flush=True)
     if "trace" in parts:

@@ -1,15 +1,17 @@
-"""The egocentric RGB-D + affordance camera, by ray casting against primitive geoms.
+"""The egocentric RGB-D + affordance camera, by ray casting against the collision geoms.
 
 One ray per pixel leaves the palm camera ``scene.EGO_CAMERA``. A physics backend casts them
-(``mjx.ray`` in the graph, ``mj_multiRay`` in MuJoCo C's callback) and returns, per pixel, the geom
-hit and the distance; ``image`` turns that into pixels with the same JAX code for both backends, so
-the two agree wherever their ray casts do. Only primitive geoms are cast against (the collision
-capsules and boxes of the hand, the table, the floor and the object slots): ray casting the visual
-meshes was measured ~1000x slower in MJX.
+(``mjx.ray`` in the graph, with the object's mesh hulls cast in ``mjx_meshes``; ``mj_multiRay`` in
+MuJoCo C's callback) and returns, per pixel, the geom hit and the distance; ``image`` turns that
+into pixels with the same JAX code for both backends, so the two agree wherever their ray casts do.
+Only collision geoms are cast against (the hand's capsules and boxes, the table, the floor and the
+object's slots: parts or convex mesh pieces): ray casting the hand's visual meshes was measured
+~1000x slower in MJX.
 
 Channels, uint8 (H, W, 5): RGB (the geom's colour, Lambert-shaded with a headlight using normals
 from the depth image), depth (z-distance in the camera frame, 0..``depth_max`` metres -> 0..255),
-affordance mask (255 where the ray hits the object's affordance part). uint8 keeps rollouts of
+affordance mask (255 where the ray hits the object's affordance part, or with human-contact
+affordances where it hits the object near the points people touched). uint8 keeps rollouts of
 thousands of envs small; the network scales them to [0, 1].
 """
 
@@ -22,8 +24,12 @@ import jax.numpy as jnp
 import numpy as np
 
 CHANNELS = ("red", "green", "blue", "depth", "affordance")
-RAY_GROUPS = (1, 0, 0, 0, 1, 0)  # geom groups cast against: 0 (scene, object), 4 (hand colliders)
+RAY_GROUPS = (1, 0, 1, 0, 1, 0)  # geom groups cast against: 0 (scene, object parts), 2 (object meshes), 4 (hand colliders)
+PRIMITIVE_RAY_GROUPS = (1, 0, 0, 0, 1, 0)  # the same without the meshes (MJX casts them in ``mjx_meshes``)
 AMBIENT = 0.3  # share of a colour seen by a surface facing away from the light
+# m: a surface point within this of an affordance point is on the region; about the largest gap
+# between neighbouring human-contact points (up to 3 cm, on the cup), so a region shows unbroken.
+AFF_RADIUS = 0.02
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +49,12 @@ class CameraConfig:
         return d / np.linalg.norm(d, axis=-1, keepdims=True)
 
 
-def image(geom: jax.Array, dist: jax.Array, cfg: CameraConfig, geom_rgb: jax.Array, geom_aff: jax.Array) -> jax.Array:
+def image(geom: jax.Array, dist: jax.Array, cfg: CameraConfig, geom_rgb: jax.Array, geom_aff: jax.Array,
+          aff_points: jax.Array | None = None) -> jax.Array:
     """Pixels (H, W, 5) uint8 from one ray cast: ``geom`` (H*W,) int hit ids (-1: none), ``dist`` (H*W,)
-    distances along the rays; ``geom_rgb`` (ngeom, 3) colours in [0, 1], ``geom_aff`` (ngeom,) bool."""
+    distances along the rays; ``geom_rgb`` (ngeom, 3) colours in [0, 1], ``geom_aff`` (ngeom,) bool.
+    With ``aff_points`` (k, 3, camera frame) a hit on a ``geom_aff`` geom is affordance only within
+    ``AFF_RADIUS`` of one of them: a region of points (people's contacts) rather than a whole part."""
     h, w = cfg.height, cfg.width
     dirs = jnp.asarray(cfg.ray_dirs(), jnp.float32)
     hit = (geom >= 0) & jnp.isfinite(dist)
@@ -63,6 +72,10 @@ def image(geom: jax.Array, dist: jax.Array, cfg: CameraConfig, geom_rgb: jax.Arr
     hit = hit.reshape(h, w)
     rgb = jnp.where(hit[..., None], geom_rgb[g] * shade[..., None], 0.0)
     aff = hit & geom_aff[g]
+    if aff_points is not None:
+        # |p - a|^2 expanded: an (H, W, k) product rather than (H, W, k, 3) differences
+        gap2 = (jnp.sum(pts ** 2, -1, keepdims=True) - 2 * pts @ aff_points.T + jnp.sum(aff_points ** 2, -1)).min(-1)
+        aff = aff & (gap2 < AFF_RADIUS ** 2)
     chans = jnp.concatenate([rgb, (depth / cfg.depth_max)[..., None], aff[..., None].astype(jnp.float32)], -1)
     return jnp.round(jnp.clip(chans, 0.0, 1.0) * 255).astype(jnp.uint8)
 

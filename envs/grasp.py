@@ -113,13 +113,15 @@ class GraspConfig:
     iterations: int = scene.Physics.iterations
     slide_damping: float = scene.Physics.slide_damping
     hand_timeconst: float = scene.Physics.hand_timeconst
-    # "primitive": every object from its parts (objects.py); "mesh": the 17 with a real mesh
-    # (meshes.py, from the installed myosuite) as that mesh, the others from parts.
-    shapes: str = scene.Physics.shapes
-    # The 20 affordance points of R_aff, functionality and the tracked-points features: "parts"
-    # (sampled from each object's labelled part) or "human" (where GRAB's hands touched the 17
-    # objects it covers, ``objects.object_affordances``; labelled parts for the other 10).
-    affordances: str = "parts"
+    # "mesh": the 17 objects with a real mesh (meshes.py, from the installed myosuite) as that
+    # mesh, the others from parts; "primitive": every object from its parts (objects.py), as
+    # every figure measured before 2026-12-07 was.
+    shapes: str = "mesh"
+    # The 20 affordance points of R_aff, functionality, the tracked-points features and the
+    # camera's affordance channel: "human" (where GRAB's hands touched the 17 objects it covers,
+    # ``objects.object_affordances``; labelled parts for the other 10) or "parts" (sampled from
+    # each object's labelled part, as before 2026-12-07).
+    affordances: str = "human"
 
     # Training starts (a curriculum; evaluation always starts at the start pose): a share
     # ``demo_start`` of training episodes begins at a random step of a successful episode in
@@ -231,7 +233,9 @@ class GraspEnv(Env):
         self.default_weights = {k: jnp.float32(v) for k, v in methods.weights(config.method).items()}
         self.camera = config.camera
         self._geom_rgb = jnp.asarray(np.stack([m.geom_rgba[:, :3] for m in models]), jnp.float32)
-        self._geom_aff = jnp.asarray(np.stack([scene.affordance_geoms(m) for m in models]))
+        # Labelled parts: the part's geoms; people's contacts: the whole object, near the points.
+        aff_geoms = scene.affordance_geoms if config.affordances == "parts" else scene.object_geoms
+        self._geom_aff = jnp.asarray(np.stack([aff_geoms(m) for m in models]))
         self._starts = self._start_states() if config.demo_start > 0 else None
 
     # -- Brax Env contract ------------------------------------------------------------------
@@ -403,8 +407,12 @@ class GraspEnv(Env):
 
     def pixels(self, obj: jax.Array, data, active=True) -> jax.Array:
         """The egocentric (H, W, 5) uint8 image of this state, noise-free."""
-        geom, dist = self.physics.raycast(obj, data, self.camera, active)
-        return camera.image(geom, dist, self.camera, self._geom_rgb[obj], self._geom_aff[obj])
+        geom, dist, cam_pos, cam_mat = self.physics.raycast(obj, data, self.camera, active)
+        points = None
+        if self.config.affordances != "parts":  # the points in the camera frame, at the raycast's pose
+            pos, quat = data.qpos[OBJ_QPOS][:3], data.qpos[OBJ_QPOS][3:]
+            points = (pos + feat.quat_rotate(quat, self._aff[obj]) - cam_pos) @ cam_mat
+        return camera.image(geom, dist, self.camera, self._geom_rgb[obj], self._geom_aff[obj], points)
 
     def _obs(self, obj, data, f: feat.Features, noise: dict, ctrl, rest_height,
              active=True) -> tuple[dict[str, jax.Array], dict]:

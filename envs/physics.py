@@ -1,13 +1,14 @@
 """Two physics backends with one semantics: MJX in the jitted graph, MuJoCo C through a callback.
 
 Both expose ``init(obj, qpos) -> data``, ``step(obj, data, ctrl) -> data`` and
-``raycast(obj, data, cam) -> (geom, dist)`` (the egocentric camera's rays, see ``camera.py``) for
+``raycast(obj, data, cam) -> (geom, dist, cam_pos, cam_mat)`` (the egocentric camera's rays and pose, see ``camera.py``) for
 ONE env (vmap batches them) where ``obj`` indexes the configured object subset. ``data`` has ``qpos``, ``qvel``,
 ``time`` and ``sensordata``: an ``mjx.Data`` for MJX, a small ``PhysState`` for MuJoCo C. The env
 reads only those fields, so a feature function serves both.
 
 * ``MjxPhysics`` keeps one ``mjx.Model`` and, per env, gathers the fields that differ between
-  objects (``scene.object_tables``) by object index: every object runs in one compiled step.
+  objects (``scene.object_tables``, and the mesh pieces padded by ``mjx_meshes``) by object
+  index: every object runs in one compiled step.
 * ``MujocoPhysics`` keeps one compiled ``MjModel`` per object and steps the whole batch with
   ``mujoco.rollout`` on a persistent thread pool, called through ``jax.pure_callback`` with
   ``vmap_method="broadcast_all"`` so a vmapped per-env ``step`` makes one call per batch.
@@ -28,7 +29,7 @@ import mujoco.rollout
 import numpy as np
 
 from dexvip_jax import quiet
-from dexvip_jax.envs import camera, scene
+from dexvip_jax.envs import camera, mjx_meshes, scene
 
 
 @flax.struct.dataclass
@@ -50,12 +51,15 @@ class MjxPhysics:
         self.object_body = models[0].body("object").id
         self.camera, self.camera_body = scene.ego_camera(models[0])
         self.model = self._mjx.put_model(models[0])
+        slots = [models[0].geom(n).id for n in scene.object_slots(models[0]) if n in scene.MESH_SLOTS]
+        self.meshes = mjx_meshes.build(models, slots, self._mjx) if slots else None
         tables = scene.object_tables(models)
         # Only fields MJX holds as device arrays; static numpy fields (e.g. *_sameframe) are unused.
         self.tables = {k: jnp.asarray(v) for k, v in tables.items() if isinstance(getattr(self.model, k, None), jax.Array)}
 
     def model_for(self, obj: jax.Array):
-        return self.model.replace(**{k: v[obj] for k, v in self.tables.items()})
+        m = self.model.replace(**{k: v[obj] for k, v in self.tables.items()})
+        return m if self.meshes is None else self.meshes.select(m, obj)
 
     def init(self, obj: jax.Array, qpos: jax.Array, active=True):
         del active  # computed either way in the graph
@@ -71,7 +75,8 @@ class MjxPhysics:
         return jax.lax.fori_loop(0, self.substeps, lambda _, d: self._mjx.step(m, d), d)
 
     def raycast(self, obj: jax.Array, data, cam: camera.CameraConfig, active=True):
-        """Per pixel: the geom hit (-1: none) and the distance, at ``data.qpos``.
+        """Per pixel: the geom hit (-1: none) and the distance, at ``data.qpos``; and the camera's
+        world position and orientation (columns: its axes).
 
         Kinematics is recomputed: after a step, MJX's poses are those of the last substep's start."""
         del active  # computed either way in the graph
@@ -79,9 +84,15 @@ class MjxPhysics:
         d = self._mjx.camlight(m, self._mjx.kinematics(m, data))
         pos, mat = d.cam_xpos[self.camera], d.cam_xmat[self.camera]
         vecs = jnp.asarray(cam.ray_dirs(), jnp.float32) @ mat.T
-        ray = lambda v: self._mjx.ray(m, d, pos, v, camera.RAY_GROUPS, True, self.camera_body)  # noqa: E731
+        ray = lambda v: self._mjx.ray(m, d, pos, v, camera.PRIMITIVE_RAY_GROUPS, True, self.camera_body)  # noqa: E731
         dist, geom = jax.vmap(ray)(vecs)
-        return geom.astype(jnp.int32), dist
+        geom = geom.astype(jnp.int32)
+        if self.meshes is not None:  # the mesh slots, whose hulls MJX's ray reads as static data
+            dist = jnp.where(geom >= 0, dist, jnp.inf)
+            mesh_dist, mesh_geom = self.meshes.ray(obj, d, pos, vecs)
+            geom = jnp.where(mesh_dist < dist, mesh_geom, geom)
+            dist = jnp.minimum(mesh_dist, dist)
+        return geom, dist, pos, mat.reshape(3, 3)
 
 
 class MujocoPhysics:
@@ -176,6 +187,7 @@ class MujocoPhysics:
         todo = np.flatnonzero(np.asarray(active).reshape(-1))
         dirs = cam.ray_dirs()
         geom, dist = np.full((obj.size, n), -1, np.int32), np.zeros((obj.size, n))
+        pos, mat = np.zeros((obj.size, 3)), np.tile(np.eye(3).reshape(9), (obj.size, 1))
         groups = np.array(camera.RAY_GROUPS, np.uint8)
 
         def cast(worker: int):
@@ -185,17 +197,21 @@ class MujocoPhysics:
                 d.qpos[:] = qpos[i]
                 mujoco.mj_kinematics(m, d)
                 mujoco.mj_camlight(m, d)
-                vec = dirs @ d.cam_xmat[self.camera].reshape(3, 3).T
-                mujoco.mj_multiRay(m, d, d.cam_xpos[self.camera].copy(), vec.reshape(-1), groups, 1,
+                pos[i], mat[i] = d.cam_xpos[self.camera], d.cam_xmat[self.camera]
+                vec = dirs @ mat[i].reshape(3, 3).T
+                mujoco.mj_multiRay(m, d, pos[i].copy(), vec.reshape(-1), groups, 1,
                                    self.camera_body, geom[i], dist[i], None, n, mujoco.mjMAXVAL)
 
         list(self._pool.map(cast, range(min(self.nthread, todo.size))))
-        return geom.reshape(lead + (n,)), dist.astype(np.float32).reshape(lead + (n,))
+        f32 = np.float32
+        return (geom.reshape(lead + (n,)), dist.astype(f32).reshape(lead + (n,)), pos.astype(f32).reshape(lead + (3,)),
+                mat.astype(f32).reshape(lead + (3, 3)))
 
     def raycast(self, obj: jax.Array, data: PhysState, cam: camera.CameraConfig, active=True):
         """As ``MjxPhysics.raycast``; ``active=False`` skips the work (as in ``init``)."""
         n = cam.height * cam.width
-        shapes = (jax.ShapeDtypeStruct((n,), jnp.int32), jax.ShapeDtypeStruct((n,), jnp.float32))
+        shapes = (jax.ShapeDtypeStruct((n,), jnp.int32), jax.ShapeDtypeStruct((n,), jnp.float32),
+                  jax.ShapeDtypeStruct((3,), jnp.float32), jax.ShapeDtypeStruct((3, 3), jnp.float32))
         active = jnp.broadcast_to(jnp.asarray(active, bool), jnp.shape(obj))
         host = self._serial(lambda o, q, a: self._host_raycast(o, q, a, cam))
         return jax.pure_callback(host, shapes, obj, data.qpos, active, vmap_method="broadcast_all")

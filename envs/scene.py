@@ -17,7 +17,7 @@ An object is four geom slots (2 boxes, 2 capsules) on one free body; with ``shap
 (``meshes.py``) while their primitive slots go unused, and go unused for the others. ``compile_object``
 fills them for one catalogue object; unused slots shrink to a speck inside the largest part. Every
 object of one ``shapes`` setting thus compiles to a model with the same structure, and ``object_tables`` lists the fields that differ, so
-MJX can gather per-env parameters while MuJoCo C keeps one ``MjModel`` per object (all derived
+MJX can gather per-env parameters (and ``mjx_meshes`` the mesh pieces, padded to common sizes) while MuJoCo C keeps one ``MjModel`` per object (all derived
 fields, such as bounding radii and inertias, recomputed by MuJoCo's own compiler).
 """
 
@@ -216,7 +216,8 @@ def _base_spec(physics: Physics) -> mujoco.MjSpec:
         kind = mujoco.mjtGeom.mjGEOM_BOX if "box" in name else mujoco.mjtGeom.mjGEOM_CAPSULE
         obj.add_geom(name=name, type=kind, size=(0.01, 0.01, 0.01), condim=3, friction=(1, 0.5, 0.01))
     for name in MESH_SLOTS if physics.shapes == "mesh" else ():  # vertices: ``_fill_mesh_slots``
-        obj.add_geom(name=name, type=mujoco.mjtGeom.mjGEOM_MESH, meshname=name, condim=3, friction=(1, 0.5, 0.01))
+        obj.add_geom(name=name, type=mujoco.mjtGeom.mjGEOM_MESH, meshname=name, condim=3, friction=(1, 0.5, 0.01),
+                     group=2)  # visible by default; MJX's camera casts rays against them apart (``mjx_meshes``)
 
     palm = spec.body("palm")
     # Egocentric camera looking out of the palm (the palm faces -y in its frame), tilted 30 degrees
@@ -383,10 +384,14 @@ def ego_camera(m: mujoco.MjModel) -> tuple[int, int]:
     return cam, int(m.cam_bodyid[cam])
 
 
+def object_geoms(m: mujoco.MjModel) -> np.ndarray:
+    """(ngeom,) bool: the object body's geoms."""
+    return m.geom_bodyid == m.body("object").id
+
+
 def affordance_geoms(m: mujoco.MjModel) -> np.ndarray:
     """(ngeom,) bool: the object's geoms that hold its affordance part (drawn in ``AFF_RGBA``)."""
-    on_object = m.geom_bodyid == m.body("object").id
-    return on_object & np.all(np.isclose(m.geom_rgba, AFF_RGBA), axis=1)
+    return object_geoms(m) & np.all(np.isclose(m.geom_rgba, AFF_RGBA), axis=1)
 
 
 def sensor_layout(m: mujoco.MjModel) -> SensorLayout:
@@ -412,20 +417,23 @@ def object_slots(m: mujoco.MjModel) -> tuple[str, ...]:
     return tuple(n for n in SLOTS + MESH_SLOTS if mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, n) >= 0)
 
 
+MESH_DATA = ("mesh_", "bvh_", "oct_")  # fields sized by the meshes' data: ``mjx_meshes`` pads what MJX uses
+
+
 def object_tables(models: list[mujoco.MjModel]) -> dict[str, np.ndarray]:
-    """Model fields that differ between objects, stacked along a leading object axis."""
+    """Model fields that differ between objects, stacked along a leading object axis; the mesh
+    data (``MESH_DATA``) differ in size between mesh objects and are left to ``mjx_meshes``."""
     base = models[0]
     out = {}
     for field in dir(base):
-        if field.startswith("_"):
+        if field.startswith(("_",) + MESH_DATA):
             continue
         vals = [getattr(m, field) for m in models]
         if not isinstance(vals[0], np.ndarray) or vals[0].dtype == object:
             continue
         if any(v.shape != vals[0].shape for v in vals[1:]):
             raise ConfigError(f"the objects' models differ in the size of {field}, so one compiled MJX model "
-                              "cannot hold them all (mesh objects differ in their vertices); on MJX use one mesh "
-                              "object per run (env.objects=mug), env.shapes=primitive, or env.backend=mujoco")
+                              "cannot hold them all; build them with one env.shapes setting")
         if any(not np.array_equal(v, vals[0]) for v in vals[1:]):
             out[field] = np.stack(vals)
     return out

@@ -46,7 +46,8 @@ def all_objects():
 
 
 def _traces(backend, all_objects, shapes="primitive"):
-    env = envs.load("grasp", backend=backend, shapes=shapes)
+    # The primitives' tests hold their labelled parts; the meshes', people's contacts (the defaults).
+    env = envs.load("grasp", backend=backend, shapes=shapes, affordances="parts" if shapes == "primitive" else "human")
     rollout = make_rollout(env)
     objs, yaws = all_objects
     n = len(objs)
@@ -63,7 +64,8 @@ def mujoco_traces(all_objects):
 
 @pytest.fixture(scope="session")
 def mujoco_mesh_traces(all_objects):
-    """The same with ``shapes="mesh"``: the 17 objects with a real mesh as that mesh."""
+    """The same with ``shapes="mesh"`` (the 17 objects with a real mesh as that mesh) and
+    human-contact affordances: the env's defaults."""
     return _traces("mujoco", all_objects, "mesh")
 
 

@@ -84,6 +84,37 @@ def test_affordance_mask_marks_the_affordance_colour(mujoco_images):
     assert (mask[orange] > 0).mean() > 0.99
 
 
+def test_human_contact_mask_marks_the_object_near_the_points_people_touched(mujoco_mesh_traces, all_objects):
+    """With human-contact affordances (the mesh fixture's env) a masked pixel is an object pixel
+    whose surface point, read back from depth, lies within ``AFF_RADIUS`` of one of the 20 points;
+    and the mask covers part of the object, not all of it."""
+    env = mujoco_mesh_traces[0]
+    assert env.config.affordances == "human"
+    objs, _ = all_objects
+    qpos = np.asarray(mujoco_mesh_traces[2]["qpos"][GRASP_STEP])
+    img = _images(env, objs, jnp.asarray(qpos))
+    dirs = env.camera.ray_dirs()
+    depth = img[..., 3].reshape(len(objs), -1) / 255 * env.camera.depth_max
+    masked = img[..., 4].reshape(len(objs), -1) > 0
+    for k, name in enumerate(env.config.objects):
+        m = scene.compile_object(name, 1.0, scene.Physics(shapes="mesh"))
+        d = mujoco.MjData(m)
+        d.qpos[:] = qpos[k]
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_camlight(m, d)
+        cam, _ = scene.ego_camera(m)
+        rot = d.cam_xmat[cam].reshape(3, 3)
+        body = m.body("object").id
+        points = (d.xpos[body] + np.asarray(env._aff[k]) @ d.xmat[body].reshape(3, 3).T - d.cam_xpos[cam]) @ rot
+        seen = (dirs * (depth[k] / -dirs[:, 2])[:, None])[masked[k]]
+        if len(seen):
+            gap = np.linalg.norm(seen[:, None] - points[None], axis=-1).min(1)
+            assert gap.max() < camera.AFF_RADIUS + 0.004, name  # depth is quantised to 2 mm
+    mug = env.config.objects.index("mug")
+    lit = img[mug][..., :3].max(-1) > 0  # the mug, the hand and the table
+    assert 0 < masked[mug].sum() < 0.5 * lit.sum()
+
+
 def test_pixel_noise_is_bounded_integer_noise_on_rgb_only(mujoco_images):
     clean = jnp.asarray(mujoco_images[:4])
     noisy = np.asarray(camera.add_pixel_noise(jax.random.PRNGKey(0), clean, 5)).astype(int)
