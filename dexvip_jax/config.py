@@ -143,7 +143,8 @@ PRESETS: dict[str, dict] = {
             # held steps never open the pose gate, the whole hand's do on about half (README, "The
             # pose term"; every learning row measured after the touch-sensing change used them).
             "env.start_grasp": "prior"},
-    # GPU: MJX, thousands of envs, all 27 objects, the paper's budget.
+    # GPU: MJX, thousands of envs, all 27 objects (the 17 GRAB meshes padded into one model,
+    # envs/mjx_meshes.py), the paper's budget.
     # Same design as cpu (relative actions, asymmetric critic, shared shaping, gravity curriculum,
     # at full weight for the last 80% of the budget); lr 3e-4 as in
     # Playground's MJX hands: its 4,096-sample minibatches are 8x the cpu preset's, whose 512-sample
