@@ -4,7 +4,8 @@
 * the open hand's palm pressed flat on a box (the soda can's top): the palm sensor;
 * the oracle's three-finger pinch: 3 to 5, the index, middle and thumb tips among them;
 * a fist closed around a lying cylinder (the flashlight) and lifted, a power grasp: at least 7
-  (the 30% that opens the pose reward's gate), the palm and a proximal phalanx among them.
+  (the 30% that opens the pose reward's gate), the palm and a proximal phalanx among them;
+  on the mesh flashlight and its primitive stand-in.
 
 And in every case no hand part that touches the object (MuJoCo's own contact list) goes unfelt:
 before the sensing fix a lifted power grasp touched with 8 hand geoms and lit 2 sensors.
@@ -21,10 +22,13 @@ SENSOR = {s: i for i, s in enumerate(scene.TOUCH_SITES)}
 PROXIMAL = [SENSOR[s] for s in scene.TOUCH_SITES if s.endswith("proximal")]
 
 
-@pytest.fixture(scope="module", params=["mujoco", pytest.param("mjx", marks=pytest.mark.slow)])
+@pytest.fixture(scope="module", params=["mujoco", "mujoco-primitive", pytest.param("mjx", marks=pytest.mark.slow)])
 def cases(request):
+    """The cases on the env's default shapes (the flashlight a GRAB mesh, the soda can parts), and
+    on MuJoCo C also on the primitives."""
+    backend, _, shapes = request.param.partition("-")
     objects = ",".join(dict.fromkeys(TOUCH_CASES.values()))
-    return run_touch_cases(envs.load("grasp", backend=request.param, objects=objects))
+    return run_touch_cases(envs.load("grasp", backend=backend, objects=objects, shapes=shapes or "mesh"))
 
 
 def active(case) -> set[str]:
@@ -54,7 +58,9 @@ def test_a_power_grasp_opens_the_pose_gate_with_palm_and_proximal_sensors(cases)
     c = cases["power"]
     assert c["held"]
     assert c["touch"].sum() >= np.ceil(0.3 * len(scene.TOUCH_SITES)), active(c)
-    assert "Tch_palm" in active(c) and c["touch"][PROXIMAL].any(), active(c)
+    # the palm: its own sensor on the stand-in's cylinder, the little finger's metacarpal (in the
+    # palm) on the thinner mesh flashlight
+    assert {"Tch_palm", "Tch_lfmetacarpal"} & active(c) and c["touch"][PROXIMAL].any(), active(c)
 
 
 @pytest.mark.parametrize("case", list(TOUCH_CASES))
