@@ -144,7 +144,8 @@ PRESETS: dict[str, dict] = {
             # pose term"; every learning row measured after the touch-sensing change used them).
             "env.start_grasp": "prior"},
     # GPU: MJX, thousands of envs, all 27 objects (the 17 GRAB meshes padded into one model,
-    # envs/mjx_meshes.py), the paper's budget.
+    # envs/mjx_meshes.py; on a CPU they cost 8x the primitives' MJX steps/s, on a GPU unmeasured),
+    # the paper's budget.
     # Same design as cpu (relative actions, asymmetric critic, shared shaping, gravity curriculum,
     # at full weight for the last 80% of the budget); lr 3e-4 as in
     # Playground's MJX hands: its 4,096-sample minibatches are 8x the cpu preset's, whose 512-sample

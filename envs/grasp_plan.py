@@ -338,7 +338,8 @@ def plan(m: mujoco.MjModel, yaw: float, length: int, substeps: int = 5, lift_hei
          touch_gate: float = 0.3, touch_threshold: float = 0.01) -> tuple[np.ndarray, int]:
     """(length, 30) joint targets for the object at ``yaw`` (rad), and how many candidate grasps
     were simulated: the first candidate that holds the object through the episode on the
-    planner's own model, else the first candidate (a plan that fails, honestly executed).
+    planner's own model, turned ``ROBUST_YAW`` and ``ROBUST_WEIGHT`` times heavier too; else the
+    first with the fewest of those missing (a plan that fails is honestly executed).
     With ``target_pose`` (the consensus pose) the candidates are whole-hand grasps toward it, and a
     grasp that holds with the pose reward's gate open (touch share >= ``touch_gate``) on at least
     half the held window comes before one that only holds."""

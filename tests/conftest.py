@@ -75,6 +75,14 @@ def mjx_traces(all_objects):
     return _traces("mjx", all_objects)
 
 
+@pytest.fixture(scope="session")
+def mjx_mesh_rest(all_objects):
+    """Zero-action traces (``T_REST`` steps) on MJX with the meshes, every object in one model."""
+    env = envs.load("grasp", backend="mjx", shapes="mesh")
+    objs, yaws = all_objects
+    return make_rollout(env)(objs, yaws, np.zeros((T_REST, len(objs), env.action_size), np.float32))
+
+
 def write_synthetic_demos(env, path, names=None):
     """A demos.npz of real env observations under a fixed smooth action sequence, every episode
     marked successful and, with ``names``, relabelled as those objects (two episodes each): for

@@ -24,15 +24,21 @@ def env():
     return envs.load("grasp", backend="mujoco")
 
 
-def _check_rest(zero):
+# A known gap (2026-12-07): on MJX the light bulb's mesh, resting on its round glass, keeps rolling
+# (7.5 mm between 0.5 s and 2 s) where MuJoCo C holds it still; it stays on the table top.
+MJX_MESH_ROLLS = ("light_bulb",)
+
+
+def _check_rest(zero, rolls=()):
     pos = zero["obj_pos"]  # [T, objects, 3]
     assert not zero["nonfinite"].any()
     assert not zero["hand_obj"].any(), "the hovering hand must not touch any object"
     settled = np.abs(pos[-1] - pos[50]).max(axis=-1)  # after 0.5 s, nothing moves
     moved = np.linalg.norm(pos[-1, :, :2] - pos[0, :, :2], axis=-1)
     for i, name in enumerate(zoo.NAMES):
-        assert settled[i] < 1e-3, f"{name} drifts {settled[i]:.4f} m"
-        assert moved[i] < 0.01, f"{name} slid {moved[i]:.4f} m"
+        if name not in rolls:
+            assert settled[i] < 1e-3, f"{name} drifts {settled[i]:.4f} m"
+            assert moved[i] < 0.01, f"{name} slid {moved[i]:.4f} m"
         assert -0.02 < pos[-1, i, 2] < 0.001, f"{name} does not rest on the table"
         assert zero["obj_table"][-1, i]
 
@@ -49,6 +55,20 @@ def test_every_object_rests_on_the_table_mujoco(traces, request):
 @pytest.mark.slow
 def test_every_object_rests_on_the_table_mjx(mjx_traces):
     _check_rest(mjx_traces[1])
+
+
+@pytest.mark.slow
+def test_every_mesh_object_rests_on_the_table_mjx_as_on_mujoco_c(mjx_mesh_rest, mujoco_mesh_traces):
+    """The 17 meshes in one MJX model (``mjx_meshes``) rest within 2 mm of the table top, where
+    MuJoCo C puts them (but the light bulb, which rolls on MJX: ``MJX_MESH_ROLLS``), and the arm's
+    free motion matches."""
+    _check_rest(mjx_mesh_rest, rolls=MJX_MESH_ROLLS)
+    on_mesh = [i for i, n in enumerate(zoo.NAMES) if meshes.has_mesh(n)]
+    assert mjx_mesh_rest["obj_pos"][-1, on_mesh, 2].min() > -0.002
+    c = mujoco_mesh_traces[1]
+    still = [i for i, n in enumerate(zoo.NAMES) if n not in MJX_MESH_ROLLS]
+    np.testing.assert_allclose(c["obj_pos"][:, still], mjx_mesh_rest["obj_pos"][:, still], atol=1e-3)
+    np.testing.assert_allclose(c["qpos"][..., :NJ], mjx_mesh_rest["qpos"][..., :NJ], atol=1e-3)
 
 
 @pytest.mark.slow
