@@ -7,6 +7,7 @@ benchmarks/results/meshes_<device>.json.
     python benchmarks/meshes.py --parts mjx --mjx-objects mug,apple,hammer --mjx-episodes 8
     python benchmarks/meshes.py --parts mjx --mjx-grasp prior      # the same for the whole-hand grasp
     python benchmarks/meshes.py --parts trace --trace mug:5,6       # where the backends part (~3 min)
+    python benchmarks/meshes.py --parts rest --rest-object light_bulb  # one object alone at rest (~2 min)
 
 * ``oracle``: the scripted grasp-and-lift on the 17 mesh objects x ``--episodes`` yaws at 1 kg on
   MuJoCo C, both grasps (``pinch``, ``prior``), on meshes and on the primitives of the same objects;
@@ -16,7 +17,10 @@ benchmarks/results/meshes_<device>.json.
 * ``mjx``: the oracle's planned actions for ``--mjx-objects`` x ``--mjx-episodes`` yaws replayed on
   MuJoCo C and on MJX (one model for all), per-episode success compared; wall times include compiles;
 * ``trace``: for ``--trace OBJECT:EPISODES`` of that plan, the steps each backend's grasp let go
-  and the object's height, through ``env.step`` alone (``oracle.backend_traces``).
+  and the object's height, through ``env.step`` alone (``oracle.backend_traces``);
+* ``rest``: ``--rest-object`` alone in its model, 200 zero-action steps (2 s) on each backend: how far
+  it moves after the first 0.5 s (the known-answer test's bound is 1 mm), without other objects'
+  padded hulls in the MJX model.
 
 Parts not run are kept from the existing JSON.
 """
@@ -27,12 +31,16 @@ import os
 import sys
 import time
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+
 from dexvip_jax import bench, envs, oracle
 from dexvip_jax.cli import enable_compilation_cache
 from dexvip_jax.envs import meshes
 from dexvip_jax.files import result_path, write_result
 
-PARTS = ("oracle", "sps", "mjx-sps", "mjx", "trace")
+PARTS = ("oracle", "sps", "mjx-sps", "mjx", "trace", "rest")
 MESH_OBJECTS = ",".join(meshes.OBJECTS)
 
 
@@ -61,6 +69,20 @@ def env_rates(backend: str, batches: list[int], steps: int) -> list[dict]:
     return rows
 
 
+def rest_drift(backend: str, name: str, steps: int = 200, settle: int = 50) -> dict:
+    env = envs.load("grasp", backend=backend, objects=[name])
+    zero = jnp.zeros((steps, env.action_size), jnp.float32)
+
+    def positions(state, action):
+        state = env.step(state, action)
+        return state, env.features(state.info["obj"], state.pipeline_state).obj_pos
+
+    pos = np.asarray(jax.jit(lambda: jax.lax.scan(positions, env.reset_to(jnp.array(0), jnp.array(0.0)), zero)[1])())
+    moved = pos[-1] - pos[settle]
+    return {"backend": backend, "object": name, "steps": steps, "after_step": settle, "moved_mm": float(1e3 * np.abs(moved).max()),
+            "moved_xy_mm": float(1e3 * np.linalg.norm(moved[:2])), "height_m": float(pos[-1, 2])}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
@@ -74,6 +96,7 @@ def main() -> int:
     p.add_argument("--mjx-grasp", choices=("pinch", "prior"), default="pinch",
                    help="the oracle's grasp for --parts mjx (prior: the whole hand; kept as backend_agreement_prior)")
     p.add_argument("--trace", default="mug:5,6", help="OBJECT:EPISODES of the mjx plan for --parts trace")
+    p.add_argument("--rest-object", default="light_bulb", choices=list(meshes.OBJECTS), help="for --parts rest")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = p.parse_args()
     parts = args.parts.split(",")
@@ -108,6 +131,11 @@ def main() -> int:
         for row in result["backend_traces"]["episodes"]:
             print(f"{trace_obj} episode {row['episode']}: " + "; ".join(
                 f"{b} success {row[b]['success']}, let go at {row[b]['dropped_at']}" for b in ("mujoco", "mjx")), flush=True)
+    if "rest" in parts:
+        result["rest_alone"] = [rest_drift(b, args.rest_object) for b in ("mujoco", "mjx")]
+        for row in result["rest_alone"]:
+            print(f"{args.rest_object} alone at rest, {row['backend']}: moved {row['moved_mm']:.2f} mm "
+                  f"after 0.5 s", flush=True)
     print("wrote", write_result(args.out, "meshes", result))
     return 0
 
