@@ -70,6 +70,8 @@ def env_rates(backend: str, batches: list[int], steps: int) -> list[dict]:
 
 
 def rest_drift(backend: str, name: str, steps: int = 200, settle: int = 50) -> dict:
+    """How far ``name``, alone in its model, moves at rest after ``settle`` steps: separates a
+    backend's contact from the one-model hull padding (``envs/mjx_meshes.py``)."""
     env = envs.load("grasp", backend=backend, objects=[name])
     zero = jnp.zeros((steps, env.action_size), jnp.float32)
 
