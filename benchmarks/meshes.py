@@ -31,13 +31,11 @@ import os
 import sys
 import time
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from dexvip_jax import bench, envs, oracle
 from dexvip_jax.cli import enable_compilation_cache
-from dexvip_jax.envs import meshes
+from dexvip_jax.envs import meshes, scene
 from dexvip_jax.files import result_path, write_result
 
 PARTS = ("oracle", "sps", "mjx-sps", "mjx", "trace", "rest")
@@ -73,13 +71,8 @@ def rest_drift(backend: str, name: str, steps: int = 200, settle: int = 50) -> d
     """How far ``name``, alone in its model, moves at rest after ``settle`` steps: separates a
     backend's contact from the one-model hull padding (``envs/mjx_meshes.py``)."""
     env = envs.load("grasp", backend=backend, objects=[name])
-    zero = jnp.zeros((steps, env.action_size), jnp.float32)
-
-    def positions(state, action):
-        state = env.step(state, action)
-        return state, env.features(state.info["obj"], state.pipeline_state).obj_pos
-
-    pos = np.asarray(jax.jit(lambda: jax.lax.scan(positions, env.reset_to(jnp.array(0), jnp.array(0.0)), zero)[1])())
+    qpos = oracle.demonstrations(env, np.array([0]), np.array([0.0]), np.zeros((1, steps, env.action_size), np.float32))["qpos"]
+    pos = qpos[0, :, len(scene.JOINTS):len(scene.JOINTS) + 3]  # the object's free joint: its frame origin
     moved = pos[-1] - pos[settle]
     return {"backend": backend, "object": name, "steps": steps, "after_step": settle, "moved_mm": float(1e3 * np.abs(moved).max()),
             "moved_xy_mm": float(1e3 * np.linalg.norm(moved[:2])), "height_m": float(pos[-1, 2])}
