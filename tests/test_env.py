@@ -26,7 +26,7 @@ def env():
 
 # A known gap (2026-12-07): on MJX the light bulb's mesh, resting on its round glass, keeps rolling
 # (7.5 mm between 0.5 s and 2 s) where MuJoCo C holds it still; it stays on the table top. Alone in
-# its model it rolls as far (`benchmarks/meshes.py --parts rest`): MJX's plane-convex contact, not the padding.
+# its model it rolls too (`benchmarks/meshes.py --parts rest`): MJX's plane-convex contact, not the padding.
 MJX_MESH_ROLLS = ("light_bulb",)
 
 
